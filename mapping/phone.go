@@ -31,43 +31,45 @@ var (
 
 // ParsePhone parses a phone number written in any common way ("020 7946 0958",
 // "+44 (0)20 7946 0958", "0044 20 7946 0958", full-width digits, "x123" extensions) as a
-// number of region (an ISO alpha-2 code), and requires it to be a valid number, not merely
+// number of country (an ISO alpha-2 code), and requires it to be a valid number, not merely
 // one of a possible length. A number written with a leading +CC is read as its own country's.
-func ParsePhone(raw, region string) (Phone, error) {
+func ParsePhone(raw, country string) (Phone, error) {
 	s := strings.TrimSpace(raw)
 	switch {
 	case s == "":
 		return Phone{}, fmt.Errorf("is empty")
 	case len(s) > maxPhoneLen:
 		return Phone{}, fmt.Errorf("is too long to be a phone number (%d characters)", len(s))
-	case excelScientific.MatchString(s):
+	case strings.ContainsAny(s, "eE") && excelScientific.MatchString(s):
 		return Phone{}, fmt.Errorf("%s is a number in scientific notation, so its digits are lost: format the column as text in the spreadsheet and export again", quote(s))
 	}
-	if parts := numberSeparator.Split(s, -1); len(parts) > 1 && countDigitGroups(parts) > 1 {
+	if strings.ContainsAny(s, "/;,&oO") && countDigitGroups(numberSeparator.Split(s, -1)) > 1 {
 		return Phone{}, fmt.Errorf("%s holds more than one phone number: put each on its own row", quote(s))
 	}
-	num, err := phonenumbers.Parse(s, region)
+	num, err := phonenumbers.Parse(s, country)
 	if err != nil {
 		return Phone{}, fmt.Errorf("%s is not a phone number (%s)", quote(s), phoneParseReason(err))
 	}
-	if !phonenumbers.IsValidNumber(num) {
+	// IsValidNumber is IsValidNumberForRegion of the number's own region: look that up once.
+	region := phonenumbers.GetRegionCodeForNumber(num)
+	if !phonenumbers.IsValidNumberForRegion(num, region) {
 		switch {
 		case hasLetters(s):
 			return Phone{}, fmt.Errorf("%s is not a valid phone number: it has words in it; keep only the number (an extension may follow as \"x123\")", quote(s))
 		case !phonenumbers.IsPossibleNumber(num):
-			return Phone{}, fmt.Errorf("%s is not a valid %s phone number: it has the wrong number of digits", quote(s), regionOf(num, region))
+			return Phone{}, fmt.Errorf("%s is not a valid %s phone number: it has the wrong number of digits", quote(s), regionOf(num, country))
 		default:
-			return Phone{}, fmt.Errorf("%s is not a valid %s phone number: no such number range is in use", quote(s), regionOf(num, region))
+			return Phone{}, fmt.Errorf("%s is not a valid %s phone number: no such number range is in use", quote(s), regionOf(num, country))
 		}
 	}
 	p := Phone{
 		E164:      phonenumbers.Format(num, phonenumbers.E164),
-		Region:    phonenumbers.GetRegionCodeForNumber(num),
+		Region:    region,
 		Extension: num.GetExtension(),
 	}
 	// Jersey, Guernsey and the Isle of Man share +44; libphonenumber places some UK ranges
 	// there. Plannr judges a plain string as a GB number, so use GB wherever that passes.
-	if phonenumbers.IsValidNumberForRegion(num, "GB") {
+	if region != "GB" && num.GetCountryCode() == 44 && phonenumbers.IsValidNumberForRegion(num, "GB") {
 		p.Region = "GB"
 	}
 	return p, nil

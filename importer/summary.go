@@ -1,0 +1,99 @@
+package importer
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Exit codes of the command: scripts and schedulers read these.
+const (
+	ExitOK      = 0 // every row is good
+	ExitRows    = 1 // the run finished, but some rows are invalid, rejected or failed
+	ExitConfig  = 2 // usage, configuration or unreadable input: nothing was sent
+	ExitStopped = 3 // the run was stopped part-way
+)
+
+// Summary is what a run did, row by row, in counts.
+type Summary struct {
+	Input, Results, Failed string
+	DryRun                 bool
+	Started, Finished      time.Time
+	// Rows is the number of data records read, blank ones included.
+	Rows int
+	// Blank counts empty spreadsheet rows (",,,,"), which hold no contact detail.
+	Blank int
+	// Counts is the number of contact details that ended in each status.
+	Counts map[Status]int
+	// FailedRows is the number of source rows written to the failed-rows file.
+	FailedRows int
+	// NotAttempted counts the rows a stopped run never started.
+	NotAttempted int
+	// Stopped is set when the run was stopped part-way.
+	Stopped bool
+}
+
+// ExitCode is the process exit code the summary calls for.
+func (s *Summary) ExitCode() int {
+	switch {
+	case s.Stopped:
+		return ExitStopped
+	case s.Counts[Invalid]+s.Counts[Rejected]+s.Counts[Failed] > 0:
+		return ExitRows
+	}
+	return ExitOK
+}
+
+// Print writes the summary for a person: the counts, where the files are, what to do next.
+func (s *Summary) Print(w io.Writer) {
+	verb := "imported"
+	if s.DryRun {
+		verb = "checked (dry run: nothing was sent)"
+	}
+	if s.Stopped {
+		verb = "stopped part-way"
+	}
+	fmt.Fprintf(w, "\n%s: %s, %d rows", s.Input, verb, s.Rows)
+	if s.Blank > 0 {
+		fmt.Fprintf(w, " (%d blank, skipped)", s.Blank)
+	}
+	if !s.Finished.IsZero() {
+		fmt.Fprintf(w, " in %s", s.Finished.Sub(s.Started).Round(time.Millisecond))
+	}
+	fmt.Fprintln(w)
+	for _, st := range Statuses {
+		if n := s.Counts[st]; n > 0 {
+			fmt.Fprintf(w, "  %-10s %7d\n", st, n)
+		}
+	}
+	if s.NotAttempted > 0 {
+		fmt.Fprintf(w, "  %-10s %7d rows\n", "not tried", s.NotAttempted)
+	}
+	fmt.Fprintf(w, "Results:     %s\n", s.Results)
+	fmt.Fprintf(w, "Failed rows: %s (%d %s)\n", s.Failed, s.FailedRows, plural(s.FailedRows, "row"))
+
+	var next []string
+	switch {
+	case s.Stopped:
+		next = append(next, fmt.Sprintf("Run the same command again to finish; the rows not tried are also in %s.", s.Failed))
+	case s.FailedRows > 0:
+		again := "plannr-import " + s.Failed
+		if s.DryRun {
+			again = "plannr-import --dry-run " + s.Failed
+		}
+		next = append(next, fmt.Sprintf("Fix the %d %s in %s (the error column says what is wrong), then run:", s.FailedRows, plural(s.FailedRows, "row"), s.Failed), "  "+again)
+	case s.DryRun:
+		next = append(next, "Every row is ready to send.")
+	}
+	if len(next) > 0 {
+		fmt.Fprintln(w, "Next: "+strings.Join(next, "\n"))
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
