@@ -10,45 +10,79 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
+
+	"golang.org/x/term"
 
 	"plannr-import/importer"
+	"plannr-import/importer/plannr"
+	"plannr-import/importer/plannrtest"
+	"plannr-import/mapping"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	ctx, cancel := context.WithCancel(context.Background())
+	abort := make(chan struct{})
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-signals
+		fmt.Fprintln(os.Stderr, "\nplannr-import: stopping: no new requests; waiting a few seconds for those in flight (press Ctrl-C again to abort them)")
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "\nplannr-import: aborting")
+		close(abort)
+	}()
+	os.Exit(run(ctx, abort, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 const usageHead = `Usage: plannr-import [flags] INPUT.csv
 
 Reads contact details (e-mail addresses and phone numbers of client accounts) from
-INPUT.csv, validates and normalises every row, and writes a results file (one line per
-contact detail) and a failed-rows file (the rows to fix, with an error column) beside it.
+INPUT.csv, validates and normalises every row, creates each valid one in Plannr, and writes
+a results file (one line per contact detail) and a failed-rows file (the rows to fix, with
+an error column) beside it.
 
 Flags (-flag and --flag both work; flags may follow INPUT.csv):
 `
 
 const usageTail = `
+Environment:
+  PLANNR_TOKEN         the Plannr API token (OAuth or personal access token); or --token-file
+  PLANNR_ACCOUNT_UUID  the firm's account UUID, sent as X-PLANNR-ACCOUNT-UUID; or --account-uuid
+  PLANNR_BASE_URL      the API's root (default https://api.plannrcrm.com); or --base-url
+
 Exit codes:
   0  every row is good
-  1  the run finished, but some rows are invalid or failed: see the failed-rows file
+  1  the run finished, but some rows are invalid, rejected or failed: see the failed-rows file
   2  usage, configuration or unreadable input: nothing was sent
-  3  the run was stopped part-way: run the same command again to finish
+  3  the run was stopped part-way (Ctrl-C, credentials refused, Plannr down): see the
+     failed-rows file, and run on it to finish
 `
 
 // run is the whole command, apart from signals and the process exit.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var cfg importer.Config
+func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg := importer.Config{Abort: abort}
+	var tokenFile, accountUUID, baseURL string
+	var sandbox bool
+	var timeout time.Duration
 	fs := flag.NewFlagSet("plannr-import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.BoolVar(&cfg.DryRun, "dry-run", false, "validate and normalise only: send nothing, need no credentials")
+	fs.BoolVar(&sandbox, "sandbox", false, "import into a fake Plannr started on this machine (no credentials needed, nothing leaves it)")
 	fs.StringVar(&cfg.Results, "results", "", "write the results to `PATH` (default: INPUT with .csv replaced by .results.csv)")
 	fs.StringVar(&cfg.Failed, "failed", "", "write the rows to fix to `PATH` (default: INPUT with .csv replaced by .failed.csv)")
 	fs.StringVar(&cfg.DefaultCountry, "default-country", "GB", "the country (`CC`: ISO code or English name) of phone numbers whose row names none")
+	fs.StringVar(&tokenFile, "token-file", "", "read the API token from `PATH` instead of $PLANNR_TOKEN")
+	fs.StringVar(&accountUUID, "account-uuid", "", "the firm's account `UUID` (default $PLANNR_ACCOUNT_UUID)")
+	fs.StringVar(&baseURL, "base-url", "", "the API's root `URL` (default $PLANNR_BASE_URL, else "+plannr.DefaultBaseURL+")")
+	fs.Float64Var(&cfg.Rate, "rate", 8, "requests a second to Plannr, all together (`N`; Plannr allows 500 a minute; 0: no limit)")
+	fs.IntVar(&cfg.Workers, "workers", 0, "requests in flight at most (`N`; default: enough for --rate at 1 s a request)")
+	fs.IntVar(&cfg.Retries, "retries", 6, "times a detail is sent again after a network error or 5xx (`N`)")
+	fs.DurationVar(&timeout, "timeout", 30*time.Second, "time allowed for each request (`D`, e.g. 30s)")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, usageHead)
 		fs.SetOutput(w)
@@ -73,20 +107,102 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail("name the CSV file to import, e.g. plannr-import --dry-run contacts.csv")
 	case len(inputs) > 1:
 		return fail("one input file at a time, got %d: %s", len(inputs), strings.Join(inputs, " "))
+	case cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retries < 0 || timeout <= 0:
+		return fail("--rate, --workers and --retries must not be negative, and --timeout must be more than 0")
 	}
 	cfg.Input = inputs[0]
+	if f, ok := stderr.(*os.File); ok {
+		cfg.Progress, cfg.ProgressBar = stderr, term.IsTerminal(int(f.Fd()))
+	}
+
+	var fake *plannrtest.Server
 	if !cfg.DryRun {
-		return fail("sending to Plannr is not built yet: run with --dry-run to check the file")
+		var token string
+		switch {
+		case sandbox:
+			if baseURL != "" {
+				return fail("--sandbox and --base-url do not go together: the sandbox is its own Plannr")
+			}
+			if fake, err = plannrtest.NewServer(plannrtest.Options{AnyClient: true, RateLimit: 500, Window: time.Minute}); err != nil {
+				return fail("cannot start the sandbox: %v", err)
+			}
+			defer fake.Close()
+			fake.SetFaults(plannrtest.Faults{Latency: 40 * time.Millisecond, Jitter: 80 * time.Millisecond})
+			token, accountUUID, baseURL = fake.Token, fake.AccountUUID, fake.URL
+			fmt.Fprintf(stderr, "plannr-import: sandbox: importing into a fake Plannr at %s; nothing leaves this machine\n", fake.URL)
+		default:
+			if token, err = readToken(tokenFile, getenv); err != nil {
+				return fail("%v", err)
+			}
+			if accountUUID == "" {
+				accountUUID = getenv("PLANNR_ACCOUNT_UUID")
+			}
+			if accountUUID == "" {
+				return fail("set PLANNR_ACCOUNT_UUID (or --account-uuid) to your firm's Plannr account UUID")
+			}
+			if _, err := mapping.ParseAccountUUIDs(accountUUID); err != nil || strings.ContainsAny(strings.TrimSpace(accountUUID), " ;,|") {
+				return fail("the firm account UUID %q is not a UUID: check PLANNR_ACCOUNT_UUID or --account-uuid", accountUUID)
+			}
+			if baseURL == "" {
+				baseURL = getenv("PLANNR_BASE_URL")
+			}
+			if baseURL == "" {
+				baseURL = plannr.DefaultBaseURL
+			}
+		}
+		cfg.Client, err = plannr.New(plannr.Config{BaseURL: baseURL, Token: token, AccountUUID: strings.TrimSpace(accountUUID),
+			UserAgent: "plannr-import/" + version(), Timeout: timeout})
+		if err != nil {
+			return fail("%v", err)
+		}
 	}
 
 	summary, err := importer.Run(ctx, cfg)
 	if summary != nil {
 		summary.Print(stderr)
 	}
+	if fake != nil {
+		fmt.Fprintf(stderr, "sandbox: the fake Plannr now holds %d contact details; it stops with this run\n", len(fake.Details()))
+	}
 	if err != nil {
 		return fail("%v", err)
 	}
 	return summary.ExitCode()
+}
+
+// readToken takes the token from --token-file, else from $PLANNR_TOKEN. The token never
+// appears in a message.
+func readToken(tokenFile string, getenv func(string) string) (string, error) {
+	if tokenFile != "" {
+		data, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("cannot read --token-file: %v", err)
+		}
+		token := strings.TrimSpace(string(data))
+		if token == "" || strings.ContainsAny(token, "\r\n") {
+			return "", fmt.Errorf("--token-file %s must hold the token alone, on one line", tokenFile)
+		}
+		return token, nil
+	}
+	if token := strings.TrimSpace(getenv("PLANNR_TOKEN")); token != "" {
+		return token, nil
+	}
+	return "", fmt.Errorf("set PLANNR_TOKEN to a Plannr API token (or use --token-file PATH); to try the tool without one, use --sandbox or --dry-run")
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
 }
 
 // parseInterleaved parses flags wherever they stand among the arguments, as users expect of

@@ -11,8 +11,13 @@ import (
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWithEnv(t, nil, args...)
+}
+
+func runWithEnv(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, &out, &errb)
+	code = run(context.Background(), nil, args, func(k string) string { return env[k] }, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -41,7 +46,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{nil, "name the CSV file to import"},
 		{[]string{"--no-such-flag", input}, "flag provided but not defined: -no-such-flag"},
 		{[]string{"--dry-run", input, input}, "one input file at a time"},
-		{[]string{input}, "run with --dry-run"},
+		{[]string{input}, "set PLANNR_TOKEN to a Plannr API token"},
 		{[]string{"--dry-run", "--default-country", "Atlantis", input}, `"Atlantis" is not a known country`},
 		{[]string{"--dry-run", filepath.Join(dir, "missing.csv")}, "missing.csv: no such file or directory"},
 	}

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"plannr-import/importer/plannr"
+	"plannr-import/importer/plannrtest"
 )
 
 // writeLargeInput writes n canonical rows, alternating UK mobiles, foreign landlines and
@@ -91,4 +94,25 @@ func BenchmarkDryRun(b *testing.B) {
 			b.ReportMetric(float64(peak)/(1<<20), "MiB-peak-heap")
 		})
 	}
+}
+
+// BenchmarkImport runs the whole import against the in-process fake Plannr with no rate
+// limit and no latency: the tool's own cost per row, network stack included.
+func BenchmarkImport(b *testing.B) {
+	const n = 5000
+	input := writeLargeInput(b, b.TempDir(), n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		srv, err := plannrtest.NewServer(plannrtest.Options{AnyClient: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := plannr.New(plannr.Config{BaseURL: srv.URL, Token: srv.Token, AccountUUID: srv.AccountUUID, Timeout: 10 * time.Second})
+		s, err := Run(context.Background(), Config{Input: input, Client: c, Rate: 0, Workers: 16})
+		if err != nil || s.Counts[Created] != n {
+			b.Fatalf("Run: %v %+v", err, s)
+		}
+		srv.Close()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -27,6 +27,9 @@ const (
 	Failed    Status = "failed"    // it could not be sent (network, server errors)
 )
 
+// toSend marks a valid detail before the run settles it: it never reaches a file.
+const toSend Status = "to send"
+
 // Statuses lists every status in the order summaries show them.
 var Statuses = []Status{Valid, Created, Exists, Duplicate, Invalid, Rejected, Failed}
 
@@ -45,6 +48,13 @@ type Outcome struct {
 	Attempts   int
 	Error      string
 	Warning    string
+	// NotAttempted marks a detail the run was stopped before sending: it has no final
+	// status, and its row goes to the failed-rows file to be done by a rerun.
+	NotAttempted bool
+}
+
+func (o *Outcome) fail(status Status, httpStatus int, msg string) {
+	o.Status, o.HTTPStatus, o.Error = status, httpStatus, msg
 }
 
 // ResultColumns is the header of the results file.

@@ -1,17 +1,20 @@
 package importer
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"plannr-import/importer/plannr"
 	"plannr-import/mapping"
 )
 
@@ -28,6 +31,35 @@ type Config struct {
 	DefaultCountry string
 	// DryRun validates and normalises only: nothing is sent.
 	DryRun bool
+
+	// Client sends to Plannr; it is needed unless DryRun.
+	Client *plannr.Client
+	// Rate is the number of requests a second for all workers together; 0 means no limit.
+	Rate float64
+	// Workers is the number of requests in flight at most; 0 means DefaultWorkers(Rate).
+	Workers int
+	// Retries is how many times a detail is sent again after a transient failure.
+	Retries int
+	// StopGrace is how long requests in flight may take to finish once the run is stopped
+	// (default 5s); after it they are cancelled.
+	StopGrace time.Duration
+	// Abort, when closed, cancels requests in flight at once (a second Ctrl-C).
+	Abort <-chan struct{}
+
+	// Progress receives progress reports (nil: none): a live bar when ProgressBar is set
+	// (stderr is a terminal), otherwise a line every ProgressEvery (default 10s).
+	Progress      io.Writer
+	ProgressBar   bool
+	ProgressEvery time.Duration
+}
+
+// DefaultWorkers is enough workers to reach rate requests a second when Plannr takes about a
+// second to answer (Little's law: in flight = rate × latency), with a little headroom.
+func DefaultWorkers(rate float64) int {
+	if rate <= 0 {
+		return 16
+	}
+	return min(64, max(2, int(math.Ceil(rate*1.25))))
 }
 
 // ConfigError is a problem with the run's settings: nothing was read or sent.
@@ -50,14 +82,10 @@ func siblingPath(input, suffix string) string {
 	return input + suffix
 }
 
-// flushEvery bounds how long a finished row can sit in a write buffer: a crash loses at most
-// this much of the results file.
-const flushEvery = 200 * time.Millisecond
-
 // Run imports cfg.Input. It returns an *InputError or *ConfigError when the run could not
 // start (exit code 2); otherwise the Summary of what happened to every row. Cancelling ctx
-// stops the run between rows: the rows not yet started go to the failed-rows file as not
-// attempted, and the Summary says it was stopped.
+// stops the run: no new request starts, requests in flight get cfg.StopGrace to finish, and
+// the rows not started go to the failed-rows file as not attempted.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Results == "" {
 		cfg.Results = DefaultResultsPath(cfg.Input)
@@ -67,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	if err := checkPaths(cfg); err != nil {
 		return nil, err
+	}
+	if !cfg.DryRun && cfg.Client == nil {
+		return nil, &ConfigError{Msg: "no Plannr client configured"}
 	}
 	m := mapping.Canonical()
 	if cfg.Mapping != nil {
@@ -78,7 +109,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &InputError{Msg: fmt.Sprintf("cannot open the input: %v", pathErr(err))}
 	}
 	defer in.Close()
-	rd, err := NewReader(in)
+	size := int64(-1)
+	if fi, err := in.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	counted := &countingReader{r: in}
+	rd, err := NewReader(counted)
 	if err != nil {
 		return nil, withPath(cfg.Input, err)
 	}
@@ -91,96 +127,186 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &ConfigError{Msg: err.Error()}
 	}
 
-	results, err := createOutput(cfg.Results)
+	w, err := newWriters(cfg, rd.Header())
 	if err != nil {
 		return nil, err
 	}
-	defer results.Close()
-	failed, err := createOutput(cfg.Failed)
-	if err != nil {
-		return nil, err
-	}
-	defer failed.Close()
-	rw, err := NewResultsWriter(results)
-	if err != nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", cfg.Results, err)}
-	}
-	fw, err := NewFailedWriter(failed, rd.Header())
-	if err != nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", cfg.Failed, err)}
+	defer w.close()
+
+	s := &Summary{Input: cfg.Input, Results: cfg.Results, Failed: cfg.Failed, DryRun: cfg.DryRun,
+		Counts: map[Status]int{}, Started: time.Now(), Rate: cfg.Rate}
+	w.summary = s
+
+	// dispatch ends when the user stops the run or the sender gives up on Plannr: no new
+	// request starts. inflight cancels the requests still going, StopGrace later, or at once
+	// on cfg.Abort, which also stops the reading of the rows left (hard).
+	dispatch, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	inflight, cancelInflight := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelInflight()
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	go func() {
+		grace := cfg.StopGrace
+		if grace <= 0 {
+			grace = 5 * time.Second
+		}
+		var graceUp <-chan time.Time
+		stopping := dispatch.Done()
+		for {
+			select {
+			case <-stopping:
+				graceUp, stopping = time.After(grace), nil
+			case <-graceUp:
+				cancelInflight()
+			case <-cfg.Abort:
+				cancelInflight()
+				cancelHard()
+				return
+			case <-hard.Done():
+				return
+			}
+		}
+	}()
+
+	var snd *sender
+	jobs := make(chan *detailJob)
+	var workers sync.WaitGroup
+	if !cfg.DryRun {
+		n := cfg.Workers
+		if n <= 0 {
+			n = DefaultWorkers(cfg.Rate)
+		}
+		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries,
+			breakAfter: max(20, 3*n), stopFunc: stopDispatch, probe: make(chan struct{})}
+		for range n {
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				for j := range jobs {
+					snd.send(dispatch, inflight, &j.row.outcomes[j.i])
+					j.row.detailDone()
+				}
+			}()
+		}
 	}
 
-	s := &Summary{Input: cfg.Input, Results: cfg.Results, Failed: cfg.Failed, DryRun: cfg.DryRun, Counts: map[Status]int{}, Started: time.Now()}
+	prog := newProgress(cfg, size, counted, w, snd)
+	rows := make(chan *pendingRow, reorderWindow)
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- w.writeAll(rows) }()
+
 	p := &pipeline{binding: binding, seen: map[[16]byte]rowRef{}}
-	lastFlush := time.Now()
-	for {
-		if ctx.Err() != nil {
-			s.Stopped = true
-			if err := drainNotAttempted(rd, fw, s); err != nil {
-				return s, err
+	aborted := false
+	readErr := func() error {
+		defer close(rows)
+		defer close(jobs)
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				return nil
 			}
-			break
-		}
-		rec, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return s, withPath(cfg.Input, err)
-		}
-		s.Rows++
-		if rec.Blank {
-			s.Blank++
-			continue
-		}
-		outcomes := p.settle(rec)
-		for _, o := range outcomes {
-			if err := rw.Write(o); err != nil {
-				return s, &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", cfg.Results, err)}
+			if err != nil {
+				return withPath(cfg.Input, err)
 			}
-			s.Counts[o.Status]++
-		}
-		if msg := rowErrors(outcomes); msg != "" {
-			if err := fw.Write(rec.Cells, msg); err != nil {
-				return s, &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", cfg.Failed, err)}
+			row := &pendingRow{rec: rec}
+			switch {
+			case dispatch.Err() != nil:
+				row.notAttempted = true
+				row.done = closedChan
+			case rec.Blank:
+				row.done = closedChan
+			default:
+				row.outcomes = p.settle(rec)
+				row.dispatch(dispatch, jobs, cfg.DryRun)
 			}
-			s.FailedRows++
-		}
-		if time.Since(lastFlush) >= flushEvery {
-			if err := flushAll(results, failed); err != nil {
-				return s, err
+			select {
+			case rows <- row:
+			case <-hard.Done():
+				return nil
 			}
-			lastFlush = time.Now()
+			if hard.Err() != nil {
+				aborted = true
+				return nil
+			}
 		}
-	}
+	}()
+	workers.Wait()
+	werr := <-writerDone
+	prog.stop()
 	s.Finished = time.Now()
-	if err := flushAll(results, failed); err != nil {
-		return s, err
+	if snd != nil {
+		s.Requests = cfg.Client.Requests()
+		s.RateLimited = snd.pacer.RateLimitedCount()
+		s.StopReason = snd.stopReason()
+	}
+	s.Stopped = s.Stopped || dispatch.Err() != nil
+	if aborted {
+		s.Stopped = true
+		s.Aborted = true
+	}
+	switch {
+	case werr != nil:
+		return s, werr
+	case readErr != nil:
+		return s, readErr
 	}
 	return s, nil
 }
 
-// drainNotAttempted copies every row not yet read to the failed-rows file, so that a stopped
-// run's failed-rows file holds all that is left to do.
-func drainNotAttempted(rd *Reader, fw *FailedWriter, s *Summary) error {
-	for {
-		rec, err := rd.Next()
-		if err == io.EOF {
-			return nil
+// reorderWindow is how many rows may be in progress at once: results are written in input
+// order, so one slow row holds back at most this many finished ones.
+const reorderWindow = 4096
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// pendingRow is a record on its way through the run: its details are sent by the workers,
+// and the writer takes it, in input order, once all of them are settled.
+type pendingRow struct {
+	rec          Record
+	outcomes     []Outcome
+	notAttempted bool // the run stopped before this row was started
+	pending      atomic.Int32
+	done         chan struct{}
+}
+
+type detailJob struct {
+	row *pendingRow
+	i   int
+}
+
+// dispatch hands the row's valid details to the workers (or, in a dry run, settles them as
+// valid) and arranges for done to close when the last is settled.
+func (r *pendingRow) dispatch(ctx context.Context, jobs chan<- *detailJob, dryRun bool) {
+	var send []int
+	for i := range r.outcomes {
+		if r.outcomes[i].Status == toSend {
+			if dryRun {
+				r.outcomes[i].Status = Valid
+			} else {
+				send = append(send, i)
+			}
 		}
-		if err != nil {
-			return withPath(s.Input, err)
+	}
+	if len(send) == 0 {
+		r.done = closedChan
+		return
+	}
+	r.done = make(chan struct{})
+	r.pending.Store(int32(len(send)))
+	for _, i := range send {
+		select {
+		case jobs <- &detailJob{row: r, i: i}:
+		case <-ctx.Done():
+			r.outcomes[i].NotAttempted = true
+			r.detailDone()
 		}
-		s.Rows++
-		if rec.Blank {
-			s.Blank++
-			continue
-		}
-		if err := fw.Write(rec.Cells, "not attempted: the run was stopped before this row"); err != nil {
-			return &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", s.Failed, err)}
-		}
-		s.NotAttempted++
-		s.FailedRows++
+	}
+}
+
+func (r *pendingRow) detailDone() {
+	if r.pending.Add(-1) == 0 {
+		close(r.done)
 	}
 }
 
@@ -214,7 +340,7 @@ func (p *pipeline) settle(rec Record) []Outcome {
 				o.Error = fmt.Sprintf("same %s for the same account(s) as row %d (line %d)", detailNoun(r.Detail.Type), first.row, first.line)
 			} else {
 				p.seen[key] = rowRef{uint32(rec.Row), uint32(rec.Line)}
-				o.Status = Valid
+				o.Status = toSend
 			}
 		}
 		outcomes = append(outcomes, o)
@@ -235,37 +361,6 @@ func hashKey(key string) [16]byte {
 	var k [16]byte
 	h.Sum(k[:0])
 	return k
-}
-
-// output is a results file: buffered, and flushed as the run goes.
-type output struct {
-	f *os.File
-	*bufio.Writer
-}
-
-func createOutput(path string) (*output, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, &ConfigError{Msg: fmt.Sprintf("cannot create %v", pathErr(err))}
-	}
-	return &output{f: f, Writer: bufio.NewWriterSize(f, 64<<10)}, nil
-}
-
-func (o *output) Close() error {
-	ferr := o.Flush()
-	if err := o.f.Close(); ferr == nil {
-		ferr = err
-	}
-	return ferr
-}
-
-func flushAll(outs ...*output) error {
-	for _, o := range outs {
-		if err := o.Flush(); err != nil {
-			return &ConfigError{Msg: fmt.Sprintf("cannot write %s: %v", o.f.Name(), err)}
-		}
-	}
-	return nil
 }
 
 // checkPaths refuses output paths that would overwrite the input or each other.

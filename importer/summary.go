@@ -30,8 +30,17 @@ type Summary struct {
 	FailedRows int
 	// NotAttempted counts the rows a stopped run never started.
 	NotAttempted int
-	// Stopped is set when the run was stopped part-way.
-	Stopped bool
+	// Stopped is set when the run was stopped part-way; StopReason says why when it was not
+	// the user who stopped it (the credentials were refused, Plannr was down).
+	Stopped    bool
+	StopReason string
+	// Aborted is set when a second stop cut the run short before the rest of the input was
+	// read: the rows after the last one counted are in neither file.
+	Aborted bool
+	// Requests is the number of requests sent to Plannr, RateLimited how many were
+	// answered 429, and Rate the limit they were sent under (0: none).
+	Requests, RateLimited int64
+	Rate                  float64
 }
 
 // ExitCode is the process exit code the summary calls for.
@@ -70,13 +79,25 @@ func (s *Summary) Print(w io.Writer) {
 	if s.NotAttempted > 0 {
 		fmt.Fprintf(w, "  %-10s %7d rows\n", "not tried", s.NotAttempted)
 	}
+	if s.Requests > 0 {
+		fmt.Fprintf(w, "Requests:    %d (%s", s.Requests, perSecond(s.Requests, s.Finished.Sub(s.Started)))
+		if s.Rate > 0 {
+			fmt.Fprintf(w, " of %g allowed", s.Rate)
+		}
+		fmt.Fprintf(w, "), %d answered 429\n", s.RateLimited)
+	}
 	fmt.Fprintf(w, "Results:     %s\n", s.Results)
 	fmt.Fprintf(w, "Failed rows: %s (%d %s)\n", s.Failed, s.FailedRows, plural(s.FailedRows, "row"))
 
+	if s.StopReason != "" {
+		fmt.Fprintf(w, "Stopped:     %s.\n", s.StopReason)
+	}
 	var next []string
 	switch {
+	case s.Aborted:
+		next = append(next, fmt.Sprintf("The run was aborted before it read the whole input: %s holds the rows to redo up to row %d, and the rows after it are in neither file.", s.Failed, s.Rows))
 	case s.Stopped:
-		next = append(next, fmt.Sprintf("Run the same command again to finish; the rows not tried are also in %s.", s.Failed))
+		next = append(next, fmt.Sprintf("%s holds every row not done (not attempted, or failed). To finish, run:", s.Failed), "  plannr-import "+s.Failed)
 	case s.FailedRows > 0:
 		again := "plannr-import " + s.Failed
 		if s.DryRun {
@@ -89,6 +110,13 @@ func (s *Summary) Print(w io.Writer) {
 	if len(next) > 0 {
 		fmt.Fprintln(w, "Next: "+strings.Join(next, "\n"))
 	}
+}
+
+func perSecond(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f/s", float64(n)/d.Seconds())
 }
 
 func plural(n int, word string) string {

@@ -24,26 +24,12 @@ type ContactDetail struct {
 	Name string
 	// Value is the E.164 form of a phone number, or the e-mail address as written (trimmed).
 	Value string
-	// Country is the ISO 3166 alpha-2 region a phone number belongs to; empty for e-mails.
+	// Country is the ISO 3166 alpha-2 region a phone number is sent as: "GB" for every
+	// number Plannr accepts as a GB number, otherwise the number's own; empty for e-mails.
 	Country   string
 	IsPrimary bool
 	// AccountUUIDs are the owning client accounts, lower-cased, in file order, without repeats.
 	AccountUUIDs []string
-}
-
-// PhoneValue is how Plannr takes a phone number that is not a GB number.
-type PhoneValue struct {
-	Country string `json:"country"`
-	Number  string `json:"number"`
-}
-
-// APIValue is the detail's value as Plannr's API wants it: Plannr reads a plain string as a
-// GB number, so any other country's number goes as a [PhoneValue].
-func (d ContactDetail) APIValue() any {
-	if d.Type == PhoneNumber && d.Country != "GB" {
-		return PhoneValue{Country: d.Country, Number: d.Value}
-	}
-	return d.Value
 }
 
 // Key identifies a contact detail for duplicate detection: the same type, the same normalised

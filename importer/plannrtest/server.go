@@ -11,6 +11,7 @@
 package plannrtest
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -75,6 +76,14 @@ type Detail struct {
 	CreatedAt    time.Time
 }
 
+// Request is one request the fake received, as its log keeps it.
+type Request struct {
+	At     time.Time // when it arrived, before any injected latency
+	Method string
+	Path   string
+	Status int // the answer's status; 0 when the connection was dropped
+}
+
 // Stats count what the fake has seen.
 type Stats struct {
 	Requests    int         // every request, whatever its answer
@@ -106,6 +115,7 @@ type Server struct {
 	stats       Stats
 	// lastHeader is the headers of the latest request, for tests of what a client sends.
 	lastHeader http.Header
+	log        []Request
 }
 
 // NewServer starts a fake Plannr on a free port of 127.0.0.1.
@@ -188,11 +198,29 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
+// Log returns every request received so far, in order of arrival.
+func (s *Server) Log() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
 // LastHeader returns the headers of the last request received.
 func (s *Server) LastHeader() http.Header {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastHeader.Clone()
+}
+
+// statusRecorder carries a request's log entry to answer.
+type statusRecorder struct {
+	http.ResponseWriter
+	entry int
+}
+
+// Hijack lets drop reach the connection under the recorder.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return r.ResponseWriter.(http.Hijacker).Hijack()
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -201,6 +229,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight++
 	s.stats.MaxInFlight = max(s.stats.MaxInFlight, s.inFlight)
 	s.lastHeader = r.Header.Clone()
+	s.log = append(s.log, Request{At: time.Now(), Method: r.Method, Path: r.URL.Path})
+	entry := len(s.log) - 1
+	w = &statusRecorder{ResponseWriter: w, entry: entry}
 	f := s.faults
 	delay := f.Latency
 	if f.Jitter > 0 {
@@ -284,9 +315,14 @@ func (s *Server) allow(w http.ResponseWriter) bool {
 	return false
 }
 
+// answer writes a JSON answer. The answers go through statusRecorder, which notes the
+// status in the request's log entry.
 func (s *Server) answer(w http.ResponseWriter, status int, body any) {
 	s.mu.Lock()
 	s.stats.ByStatus[status]++
+	if rec, ok := w.(*statusRecorder); ok {
+		s.log[rec.entry].Status = status
+	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
