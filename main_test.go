@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -98,5 +102,111 @@ func TestInterleavedFlags(t *testing.T) {
 	code, _, errOut := runCLI(t, "--dry-run", "--", input)
 	if code != 0 {
 		t.Errorf("-- before a file whose name starts with '-': exit %d: %s", code, errOut)
+	}
+}
+
+// TestMain lets a test run this test binary as the command itself, to send it real signals.
+func TestMain(m *testing.M) {
+	if os.Getenv("PLANNR_IMPORT_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestSendConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.csv")
+	os.WriteFile(input, []byte("account_uuids,type,name,value\n"), 0o600)
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("tok-from-file\n"), 0o600)
+	emptyToken := filepath.Join(dir, "empty")
+	os.WriteFile(emptyToken, []byte("\n"), 0o600)
+	const account = "7ed9c726-2d6d-45cf-87fc-6fae4f163072"
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no token", map[string]string{"PLANNR_ACCOUNT_UUID": account}, []string{input}, "set PLANNR_TOKEN to a Plannr API token"},
+		{"no account", map[string]string{"PLANNR_TOKEN": "t0k3n-abcdef"}, []string{input}, "set PLANNR_ACCOUNT_UUID (or --account-uuid)"},
+		{"account not a UUID", map[string]string{"PLANNR_TOKEN": "t0k3n-abcdef", "PLANNR_ACCOUNT_UUID": "acme"}, []string{input}, `the firm account UUID "acme" is not a UUID`},
+		{"plain http to a remote host", map[string]string{"PLANNR_TOKEN": "t0k3n-abcdef", "PLANNR_ACCOUNT_UUID": account, "PLANNR_BASE_URL": "http://api.plannrcrm.com"}, []string{input}, "plain http to a host that is not this machine"},
+		{"plain http by flag", map[string]string{"PLANNR_TOKEN": "t0k3n-abcdef"}, []string{"--account-uuid", account, "--base-url", "http://192.168.1.20:8080", input}, "plain http"},
+		{"missing token file", map[string]string{"PLANNR_ACCOUNT_UUID": account}, []string{"--token-file", filepath.Join(dir, "nope"), input}, "cannot read --token-file"},
+		{"empty token file", map[string]string{"PLANNR_ACCOUNT_UUID": account}, []string{"--token-file", emptyToken, input}, "must hold the token alone"},
+		{"sandbox with a base URL", nil, []string{"--sandbox", "--base-url", "https://api.plannrcrm.com", input}, "do not go together"},
+		{"negative rate", nil, []string{"--rate", "-1", input}, "must not be negative"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := runWithEnv(t, tt.env, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) || out != "" {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 saying %q", tt.name, code, errOut, tt.want)
+		}
+		if strings.Contains(errOut, "t0k3n") || strings.Contains(errOut, "tok-from-file") {
+			t.Errorf("%s: the token is in the message: %q", tt.name, errOut)
+		}
+	}
+}
+
+// The README's first command: the sample imported into the sandbox.
+func TestSandboxImportsTheSample(t *testing.T) {
+	dir := t.TempDir()
+	results, failed := filepath.Join(dir, "r.csv"), filepath.Join(dir, "f.csv")
+	code, out, errOut := runCLI(t, "--sandbox", "--rate", "0", "--results", results, "--failed", failed, "testdata/contacts.csv")
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d (want 1: the sample has bad rows), stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"sandbox: importing into a fake Plannr at http://127.0.0.1:", "created         23", "invalid         12", "the fake Plannr now holds 23 contact details"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	data, _ := os.ReadFile(results)
+	if n := strings.Count(string(data), ",created,"); n != 23 {
+		t.Errorf("%d created lines in the results", n)
+	}
+}
+
+// A real SIGINT to the running command: it stops sending, finishes what is in flight, writes
+// both files so that every row is in one of them, and exits 3.
+func TestInterruptFlushesFiles(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "contacts.csv")
+	var b strings.Builder
+	b.WriteString("account_uuids,type,name,value\n")
+	const rows = 300
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&b, "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,E%d,c%d@example.com\n", i, i)
+	}
+	os.WriteFile(input, []byte(b.String()), 0o600)
+
+	cmd := exec.Command(os.Args[0], "--sandbox", "--rate", "40", input)
+	cmd.Env = append(os.Environ(), "PLANNR_IMPORT_RUN_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
+	}
+	results, _ := os.ReadFile(strings.TrimSuffix(input, ".csv") + ".results.csv")
+	failed, _ := os.ReadFile(strings.TrimSuffix(input, ".csv") + ".failed.csv")
+	done := strings.Count(string(results), "\n") - 1
+	notDone := strings.Count(string(failed), "\n") - 1
+	if done < 10 || notDone < 100 || done+notDone != rows {
+		t.Errorf("%d rows in the results and %d in the failed-rows file; want all %d, split", done, notDone, rows)
+	}
+	if strings.Count(string(results), ",created,") != done {
+		t.Errorf("every request in flight should have finished:\n%s", results)
+	}
+	if !strings.Contains(stderr.String(), "stopping: no new requests") || !strings.Contains(stderr.String(), "stopped part-way") {
+		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }

@@ -1,19 +1,22 @@
 package importer
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 )
 
 // progress reports a run as it goes: a live bar on a terminal, otherwise a line every
-// ProgressEvery, for cron logs. The bar follows the bytes read, which are exact without a
-// first pass over the file; the rows, outcomes and request rate are in its description.
+// ProgressEvery, for cron logs. The total is the file's line count less the header, found by
+// a first pass that reads at disk speed (a record spanning lines makes it an over-estimate,
+// never an under-one); the outcomes and request rate are in the bar's description.
 type progress struct {
 	cfg   Config
-	size  int64
-	read  *countingReader
+	total int64 // rows expected, or -1 when unknown
 	tally *tally
 	snd   *sender
 	start time.Time
@@ -24,26 +27,30 @@ type progress struct {
 	lastAt     time.Time
 }
 
-func newProgress(cfg Config, size int64, read *countingReader, w *writers, snd *sender) *progress {
-	p := &progress{cfg: cfg, size: size, read: read, tally: w.tally, snd: snd, start: time.Now(),
+func newProgress(cfg Config, w *writers, snd *sender) *progress {
+	p := &progress{cfg: cfg, total: -1, tally: w.tally, snd: snd, start: time.Now(),
 		quit: make(chan struct{}), done: make(chan struct{})}
 	p.lastAt = p.start
 	if cfg.Progress == nil {
 		close(p.done)
 		return p
 	}
+	if lines, err := countLines(cfg.Input); err == nil {
+		p.total = max(1, lines-1)
+	}
 	every := cfg.ProgressEvery
 	if every <= 0 {
 		every = 10 * time.Second
 	}
 	if cfg.ProgressBar {
-		p.bar = progressbar.NewOptions64(size,
+		p.bar = progressbar.NewOptions64(p.total,
 			progressbar.OptionSetWriter(cfg.Progress),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
 			progressbar.OptionClearOnFinish(),
 		)
 		every = 200 * time.Millisecond
@@ -82,11 +89,11 @@ func (p *progress) stop() {
 func (p *progress) report() {
 	t := p.tally
 	rows := t.rows.Load()
-	desc := fmt.Sprintf("%d rows", rows)
+	desc := ""
 	if p.cfg.DryRun {
-		desc += fmt.Sprintf(" · %d valid · %d invalid", t.count(Valid), t.count(Invalid))
+		desc = fmt.Sprintf("%d valid · %d invalid", t.count(Valid), t.count(Invalid))
 	} else {
-		desc += fmt.Sprintf(" · %d created · %d failed", t.count(Created), t.count(Failed)+t.count(Rejected)+t.count(Invalid))
+		desc = fmt.Sprintf("%d created · %d failed", t.count(Created), t.count(Failed)+t.count(Rejected)+t.count(Invalid))
 	}
 	if p.snd != nil {
 		now := time.Now()
@@ -103,17 +110,46 @@ func (p *progress) report() {
 	}
 	if p.bar != nil {
 		p.bar.Describe(desc)
-		p.bar.Set64(p.read.n.Load())
+		p.bar.Set64(min(rows, p.total))
 		return
 	}
-	line := "progress: " + desc
-	if p.size > 0 {
-		done := float64(p.read.n.Load()) / float64(p.size)
-		line += fmt.Sprintf(" · %.0f%% of the file", 100*done)
+	line := fmt.Sprintf("progress: %d rows", rows)
+	if p.total > 0 {
+		done := float64(rows) / float64(p.total)
+		line += fmt.Sprintf(" of %d (%.0f%%)", p.total, 100*min(done, 1))
 		if elapsed := time.Since(p.start); done > 0.01 && done < 1 {
 			left := time.Duration(float64(elapsed) * (1 - done) / done)
-			line += fmt.Sprintf(" · about %s left", left.Round(time.Second))
+			line += fmt.Sprintf(", about %s left", left.Round(time.Second))
 		}
 	}
+	line += " · " + desc
 	fmt.Fprintf(p.cfg.Progress, "%s %s\n", time.Now().Format("2006-01-02T15:04:05"), line)
+}
+
+// countLines counts the line ends of a file (and a last line without one).
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	var n int64
+	last := byte('\n')
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			if last != '\n' {
+				n++
+			}
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }

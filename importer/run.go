@@ -109,12 +109,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &InputError{Msg: fmt.Sprintf("cannot open the input: %v", pathErr(err))}
 	}
 	defer in.Close()
-	size := int64(-1)
-	if fi, err := in.Stat(); err == nil && fi.Mode().IsRegular() {
-		size = fi.Size()
-	}
-	counted := &countingReader{r: in}
-	rd, err := NewReader(counted)
+	rd, err := NewReader(in)
 	if err != nil {
 		return nil, withPath(cfg.Input, err)
 	}
@@ -191,7 +186,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 
-	prog := newProgress(cfg, size, counted, w, snd)
+	prog := newProgress(cfg, w, snd)
 	rows := make(chan *pendingRow, reorderWindow)
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- w.writeAll(rows) }()

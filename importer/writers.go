@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"os"
 	"sync/atomic"
 	"time"
@@ -192,16 +191,4 @@ func (w *writers) fillSummary() {
 	if s.NotAttempted > 0 {
 		s.Stopped = true
 	}
-}
-
-// countingReader counts the bytes read through it, for progress.
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
