@@ -328,3 +328,40 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// A second stop cancels requests in flight at once; they end failed, saying Plannr may have
+// created them, and every other row is listed as not attempted.
+func TestSendAbort(t *testing.T) {
+	srv := startFake(t, plannrtest.Options{}, plannrtest.Faults{Latency: 5 * time.Second})
+	input := writeInput(t, contacts(10))
+	ctx, cancel := context.WithCancel(context.Background())
+	abort := make(chan struct{})
+	time.AfterFunc(300*time.Millisecond, cancel)
+	time.AfterFunc(500*time.Millisecond, func() { close(abort) })
+	start := time.Now()
+	s, results, failed := importFile(t, ctx, Config{Input: input, Client: clientFor(t, srv, srv.Token), Rate: 0, Workers: 4, Abort: abort})
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the run took %v after an abort", took)
+	}
+	if !s.Stopped || s.ExitCode() != ExitStopped {
+		t.Errorf("summary %+v", s)
+	}
+	// The first request goes out alone (see TestSendRefusedTokenStopsAtOnce), so one is in
+	// flight when the run stops.
+	if len(results) != 1 || len(failed) != 10 || s.NotAttempted != 9 {
+		t.Fatalf("%d results, %d failed rows, %d not attempted; want the 1 in flight in both, and all 10 failed", len(results), len(failed), s.NotAttempted)
+	}
+	for _, r := range results {
+		if r["status"] != "failed" || !strings.Contains(r["error"], "may or may not have created it") {
+			t.Errorf("row in flight: %v", r)
+		}
+	}
+}
+
+func TestDefaultWorkers(t *testing.T) {
+	for rate, want := range map[float64]int{0: 16, 0.5: 2, 8: 10, 20: 25, 500: 64} {
+		if got := DefaultWorkers(rate); got != want {
+			t.Errorf("DefaultWorkers(%g) = %d, want %d", rate, got, want)
+		}
+	}
+}
