@@ -9,9 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"plannr-import/importer/plannr"
@@ -40,6 +40,9 @@ type Config struct {
 	Workers int
 	// Retries is how many times a detail is sent again after a transient failure.
 	Retries int
+	// Timeout is the client's per-request timeout: after a timeout, the server is given as
+	// long again before it is asked whether it created the detail.
+	Timeout time.Duration
 	// StopGrace is how long requests in flight may take to finish once the run is stopped
 	// (default 5s); after it they are cancelled.
 	StopGrace time.Duration
@@ -99,6 +102,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if !cfg.DryRun && cfg.Client == nil {
 		return nil, &ConfigError{Msg: "no Plannr client configured"}
 	}
+	lock, err := acquireLock(cfg.Results)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
 	m := mapping.Canonical()
 	if cfg.Mapping != nil {
 		m = *cfg.Mapping
@@ -155,6 +163,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			case <-graceUp:
 				cancelInflight()
 			case <-cfg.Abort:
+				stopDispatch()
 				cancelInflight()
 				cancelHard()
 				return
@@ -165,78 +174,64 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}()
 
 	var snd *sender
-	jobs := make(chan *detailJob)
+	var sched *scheduler
 	var workers sync.WaitGroup
+	finished := make(chan *pendingRow, 1024)
 	if !cfg.DryRun {
 		n := cfg.Workers
 		if n <= 0 {
 			n = DefaultWorkers(cfg.Rate)
 		}
-		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries,
+		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries, timeout: cfg.Timeout,
 			breakAfter: max(20, 3*n), stopFunc: stopDispatch, probe: make(chan struct{})}
+		sched = newScheduler(schedulerWindow)
+		context.AfterFunc(dispatch, sched.wake)
 		for range n {
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
-				for j := range jobs {
-					snd.send(dispatch, inflight, &j.row.outcomes[j.i])
-					j.row.detailDone()
+				for {
+					t := sched.next(dispatch)
+					if t == nil {
+						return
+					}
+					snd.send(dispatch, inflight, &t.row.outcomes[t.i])
+					sched.done(t)
+					t.row.detailDone(finished)
 				}
 			}()
 		}
 	}
 
 	prog := newProgress(cfg, w, snd)
-	rows := make(chan *pendingRow, reorderWindow)
 	writerDone := make(chan error, 1)
-	go func() { writerDone <- w.writeAll(rows) }()
+	go func() { writerDone <- w.writeAll(finished) }()
 
-	p := &pipeline{binding: binding, seen: map[[16]byte]rowRef{}}
-	aborted := false
-	readErr := func() error {
-		defer close(rows)
-		defer close(jobs)
-		for {
-			rec, err := rd.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return withPath(cfg.Input, err)
-			}
-			row := &pendingRow{rec: rec}
-			switch {
-			case dispatch.Err() != nil:
-				row.notAttempted = true
-				row.done = closedChan
-			case rec.Blank:
-				row.done = closedChan
-			default:
-				row.outcomes = p.settle(rec)
-				row.dispatch(dispatch, jobs, cfg.DryRun)
-			}
-			select {
-			case rows <- row:
-			case <-hard.Done():
-				return nil
-			}
-			if hard.Err() != nil {
-				aborted = true
-				return nil
-			}
-		}
-	}()
+	rdr := &rowReader{cfg: cfg, rd: rd, p: &pipeline{binding: binding, seen: map[[16]byte]rowRef{}, primaries: map[[16]byte]rowRef{}},
+		snd: snd, sched: sched, finished: finished, dispatch: dispatch, hard: hard}
+	readErr := rdr.run()
+	if sched != nil {
+		sched.close()
+	}
 	workers.Wait()
+	if sched != nil {
+		for _, t := range sched.drain() {
+			t.row.outcomes[t.i].NotAttempted = true
+			t.row.detailDone(finished)
+		}
+	}
+	close(finished)
 	werr := <-writerDone
 	prog.stop()
 	s.Finished = time.Now()
 	if snd != nil {
 		s.Requests = cfg.Client.Requests()
+		s.Listings = snd.lists.Load()
 		s.RateLimited = snd.pacer.RateLimitedCount()
 		s.StopReason = snd.stopReason()
 	}
 	s.Stopped = s.Stopped || dispatch.Err() != nil
-	if aborted {
+	if rdr.aborted {
 		s.Stopped = true
 		s.Aborted = true
 	}
@@ -249,61 +244,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	return s, nil
 }
 
-// reorderWindow is how many rows may be in progress at once: results are written in input
-// order, so one slow row holds back at most this many finished ones.
-const reorderWindow = 4096
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-// pendingRow is a record on its way through the run: its details are sent by the workers,
-// and the writer takes it, in input order, once all of them are settled.
-type pendingRow struct {
-	rec          Record
-	outcomes     []Outcome
-	notAttempted bool // the run stopped before this row was started
-	pending      atomic.Int32
-	done         chan struct{}
-}
-
-type detailJob struct {
-	row *pendingRow
-	i   int
-}
-
-// dispatch hands the row's valid details to the workers (or, in a dry run, settles them as
-// valid) and arranges for done to close when the last is settled.
-func (r *pendingRow) dispatch(ctx context.Context, jobs chan<- *detailJob, dryRun bool) {
-	var send []int
-	for i := range r.outcomes {
-		if r.outcomes[i].Status == toSend {
-			if dryRun {
-				r.outcomes[i].Status = Valid
-			} else {
-				send = append(send, i)
-			}
-		}
-	}
-	if len(send) == 0 {
-		r.done = closedChan
-		return
-	}
-	r.done = make(chan struct{})
-	r.pending.Store(int32(len(send)))
-	for _, i := range send {
-		select {
-		case jobs <- &detailJob{row: r, i: i}:
-		case <-ctx.Done():
-			r.outcomes[i].NotAttempted = true
-			r.detailDone()
-		}
-	}
-}
-
-func (r *pendingRow) detailDone() {
-	if r.pending.Add(-1) == 0 {
-		close(r.done)
-	}
-}
+// schedulerWindow bounds the details waiting to be sent: memory stays flat however large
+// the file, and one client's long backlog holds up at most this many others.
+const schedulerWindow = 4096
 
 // pipeline settles records one by one.
 type pipeline struct {
@@ -311,6 +254,8 @@ type pipeline struct {
 	// seen maps each valid detail's key (hashed to 128 bits, to keep memory small on
 	// million-row files) to the first row that had it.
 	seen map[[16]byte]rowRef
+	// primaries maps each account and type to the first row that made one its primary.
+	primaries map[[16]byte]rowRef
 }
 
 type rowRef struct{ row, line uint32 } // 8 bytes: a million-row file keeps a million of these
@@ -336,11 +281,33 @@ func (p *pipeline) settle(rec Record) []Outcome {
 			} else {
 				p.seen[key] = rowRef{uint32(rec.Row), uint32(rec.Line)}
 				o.Status = toSend
+				if r.Detail.IsPrimary {
+					o.Warning = joinWarnings(o.Warning, p.primaryClash(r.Detail, rec))
+				}
 			}
 		}
 		outcomes = append(outcomes, o)
 	}
 	return outcomes
+}
+
+// primaryClash notes the detail as its accounts' primary of its type, and says so when an
+// earlier row of the file already made one primary: the details of an account are sent in
+// file order, so the later row wins.
+func (p *pipeline) primaryClash(d mapping.ContactDetail, rec Record) string {
+	var clashes []string
+	for _, a := range d.AccountUUIDs {
+		key := hashKey(string(d.Type) + "\x00" + a)
+		if first, ok := p.primaries[key]; ok {
+			clashes = append(clashes, fmt.Sprintf("row %d (line %d)", first.row, first.line))
+			continue
+		}
+		p.primaries[key] = rowRef{uint32(rec.Row), uint32(rec.Line)}
+	}
+	if len(clashes) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s also marks a primary %s for this client; rows are sent in file order, so this later one wins", strings.Join(slices.Compact(clashes), " and "), detailNoun(d.Type))
 }
 
 func detailNoun(t mapping.Type) string {

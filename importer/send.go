@@ -70,6 +70,11 @@ type sender struct {
 	probe        chan struct{}
 	probeOnce    sync.Once
 
+	// timeout is the per-request timeout: after one, the server is given as long again
+	// before it is asked whether it made the detail.
+	timeout time.Duration
+	lists   atomic.Int64 // listings made (dedupe and lost-answer checks)
+
 	mu        sync.Mutex
 	failures  int // transient failures in a row
 	stopOnce  sync.Once
@@ -111,15 +116,12 @@ func (s *sender) note(a answer, err error) {
 }
 
 // send settles one detail. ctx is the dispatch context: once it is done no new attempt
-// starts; abort cancels requests in flight.
-func (s *sender) send(ctx, abort context.Context, o *Outcome) {
-	req := plannr.CreateRequest{
-		Type:         string(o.Detail.Type),
-		Name:         o.Detail.Name,
-		Value:        apiValue(o.Detail),
-		IsPrimary:    o.Detail.IsPrimary,
-		AccountUUIDs: o.Detail.AccountUUIDs,
-	}
+// starts; inflight cancels requests on their way.
+//
+// Plannr has no idempotency key, so a POST whose answer is lost (a dropped connection, a
+// timeout, a 5xx that may have come after the commit) is never simply sent again: the list
+// endpoint is asked first whether the detail now exists, and if it does, that is the answer.
+func (s *sender) send(ctx, inflight context.Context, o *Outcome) {
 	if s.probeClaimed.CompareAndSwap(false, true) {
 		defer s.probeOnce.Do(func() { close(s.probe) })
 	} else {
@@ -130,84 +132,216 @@ func (s *sender) send(ctx, abort context.Context, o *Outcome) {
 			return
 		}
 	}
+	req := plannr.CreateRequest{
+		Type:         string(o.Detail.Type),
+		Name:         o.Detail.Name,
+		Value:        apiValue(o.Detail),
+		IsPrimary:    o.Detail.IsPrimary,
+		AccountUUIDs: o.Detail.AccountUUIDs,
+	}
 	transient, limited := 0, 0
-	var lastErr error
+	var lost error // the last attempt's answer was lost: it may have created the detail
 	for {
+		if lost != nil {
+			if s.settleLost(ctx, inflight, o, lost, transient) {
+				return
+			}
+			if transient > s.retries {
+				o.fail(Failed, o.HTTPStatus, fmt.Sprintf("gave up after %d attempts: %v", o.Attempts, lost))
+				return
+			}
+			lost = nil
+		}
 		if err := s.pacer.Wait(ctx); err != nil {
 			if o.Attempts == 0 {
 				o.NotAttempted = true
-				return
+			} else {
+				o.fail(Failed, o.HTTPStatus, fmt.Sprintf("the run was stopped before attempt %d", o.Attempts+1))
 			}
-			o.fail(Failed, 0, fmt.Sprintf("the run was stopped before attempt %d; the last: %v", o.Attempts+1, lastErr))
 			return
 		}
 		o.Attempts++
-		created, resp, err := s.client.Create(abort, req)
+		created, resp, err := s.client.Create(inflight, req)
 		if o.Attempts == 1 {
 			s.probeOnce.Do(func() { close(s.probe) })
 		}
-		a := classify(err)
-		if a != answerRateLimited {
-			s.pacer.Answered()
-		}
-		s.note(a, err)
-		status := 0
+		a := s.observe(err)
+		o.HTTPStatus = 0
 		if resp != nil {
-			status = resp.StatusCode
+			o.HTTPStatus = resp.StatusCode
 		}
 		var pe *plannr.Error
 		errors.As(err, &pe)
 		switch a {
 		case answerCreated:
-			o.Status, o.UUID, o.HTTPStatus, o.Error = Created, created.UUID, status, ""
+			o.Status, o.UUID, o.Error = Created, created.UUID, ""
 			return
 		case answerRejected:
 			msg := pe.FieldMessages()
 			if msg == "" {
 				msg = pe.Error()
 			}
-			o.fail(Rejected, status, msg)
+			o.fail(Rejected, o.HTTPStatus, msg)
 			return
 		case answerRefused:
-			what := "the token (PLANNR_TOKEN or --token-file)"
-			if status == http.StatusForbidden {
-				what = "the firm account UUID (PLANNR_ACCOUNT_UUID or --account-uuid), or the token's rights"
-			}
-			s.stop(fmt.Sprintf("Plannr refused %s: %v. Nothing more was sent", what, err))
-			o.fail(Failed, status, err.Error())
+			o.fail(Failed, o.HTTPStatus, err.Error())
 			return
 		case answerPermanent:
 			if errors.Is(err, context.Canceled) {
-				o.fail(Failed, status, "the run was aborted while this request was in flight: Plannr may or may not have created it")
+				o.fail(Failed, o.HTTPStatus, "the run was aborted while this request was in flight: Plannr may or may not have created it; a rerun will check")
 				return
 			}
-			o.fail(Failed, status, err.Error())
+			o.fail(Failed, o.HTTPStatus, err.Error())
 			return
 		case answerRateLimited:
+			// Plannr did nothing with the request: it is safe to send it again.
 			limited++
 			s.pacer.RateLimited(pe.RetryAfter)
 			if limited > maxRateLimited {
-				o.fail(Failed, status, fmt.Sprintf("still rate-limited after %d tries: %v", limited, err))
+				o.fail(Failed, o.HTTPStatus, fmt.Sprintf("still rate-limited after %d tries: %v", limited, err))
 				return
 			}
 		case answerTransient:
 			transient++
-			lastErr = err
-			if transient > s.retries {
-				o.fail(Failed, status, fmt.Sprintf("gave up after %d attempts: %v", o.Attempts, err))
-				return
+			lost = err
+			wait := backoff(transient, retryAfterOf(pe))
+			if errors.Is(err, context.DeadlineExceeded) {
+				// The server may still be working on it: give it as long again as we gave
+				// it, before asking whether it made the detail.
+				wait = max(wait, s.timeout)
 			}
-			var retryAfter time.Duration
-			if pe != nil {
-				retryAfter = pe.RetryAfter
-			}
-			if sleep(ctx, backoff(transient, retryAfter)) != nil {
-				o.fail(Failed, status, fmt.Sprintf("the run was stopped before a retry; the last attempt: %v", err))
+			if sleep(inflight, wait) != nil {
+				o.fail(Failed, o.HTTPStatus, fmt.Sprintf("the run was aborted after a lost answer (%v): Plannr may or may not have created it; a rerun will check", err))
 				return
 			}
 		}
-		lastErr = err
 	}
+}
+
+// settleLost asks Plannr whether an attempt whose answer was lost created the detail. It
+// returns true when that settled the outcome: found (created), or not knowable (failed).
+func (s *sender) settleLost(ctx, inflight context.Context, o *Outcome, lost error, attempts int) bool {
+	found, err := s.lookup(inflight, o.Detail)
+	switch {
+	case err != nil:
+		o.fail(Failed, o.HTTPStatus, fmt.Sprintf("the answer to attempt %d was lost (%v), and Plannr could not be asked whether it created the detail (%v): a rerun will check", o.Attempts, lost, err))
+		return true
+	case found != nil:
+		o.Status, o.UUID, o.Error = Created, found.UUID, ""
+		o.Warning = joinWarnings(o.Warning, fmt.Sprintf("the answer to attempt %d was lost (%v); the detail was found in Plannr", o.Attempts, lost))
+		return true
+	}
+	return false
+}
+
+// lookup asks Plannr for a detail like d on d's accounts: the check after a lost answer.
+func (s *sender) lookup(ctx context.Context, d mapping.ContactDetail) (*plannr.ContactDetail, error) {
+	e, err := s.prefetch(ctx, d.AccountUUIDs, string(d.Type))
+	if err != nil {
+		return nil, err
+	}
+	if found, ok := e[d.Key()]; ok {
+		return &found, nil
+	}
+	return nil, nil
+}
+
+// prefetch lists the contact details Plannr holds for accounts (of one type, if typ is set)
+// and indexes them. When Plannr's answers do not say which accounts own each detail, it
+// asks account by account instead.
+func (s *sender) prefetch(ctx context.Context, accounts []string, typ string) (existing, error) {
+	details, err := s.list(ctx, plannr.ListQuery{AccountUUIDs: accounts, Type: typ})
+	if err != nil {
+		if classify(err) == answerTransient || classify(err) == answerRateLimited {
+			// Without knowing what Plannr holds nothing can be sent safely, and the next
+			// batch would fare no better.
+			s.stop(fmt.Sprintf("Plannr is not answering: listing the details it already holds kept failing (the last time with %v); stopped before sending more. Run the same command again later", err))
+		}
+		return nil, err
+	}
+	e := existing{}
+	if e.add(details, nil) {
+		return e, nil
+	}
+	owners := map[string][]string{}
+	byUUID := map[string]plannr.ContactDetail{}
+	for _, a := range accounts {
+		ds, err := s.list(ctx, plannr.ListQuery{AccountUUIDs: []string{a}, Type: typ})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			owners[d.UUID] = append(owners[d.UUID], a)
+			byUUID[d.UUID] = d
+		}
+	}
+	e = existing{}
+	for id, d := range byUUID {
+		e.add([]plannr.ContactDetail{d}, owners[id])
+	}
+	return e, nil
+}
+
+// list runs one listing, paced page by page, retried as a whole after a transient failure
+// or a 429 (a listing changes nothing, so it is always safe to repeat).
+func (s *sender) list(ctx context.Context, q plannr.ListQuery) ([]plannr.ContactDetail, error) {
+	s.lists.Add(1)
+	transient, limited := 0, 0
+	for {
+		details, err := s.client.List(ctx, q, s.pacer.Wait)
+		var pe *plannr.Error
+		errors.As(err, &pe)
+		switch s.observe(err) {
+		case answerCreated:
+			return details, nil
+		case answerRateLimited:
+			limited++
+			s.pacer.RateLimited(pe.RetryAfter)
+			if limited > maxRateLimited {
+				return nil, err
+			}
+		case answerTransient:
+			transient++
+			if transient > s.retries || sleep(ctx, backoff(transient, retryAfterOf(pe))) != nil {
+				return nil, err
+			}
+		default:
+			return nil, err
+		}
+	}
+}
+
+// observe classifies an answer and tells the pacer and the breaker of it.
+func (s *sender) observe(err error) answer {
+	a := classify(err)
+	if a != answerRateLimited {
+		s.pacer.Answered()
+	}
+	s.note(a, err)
+	if a == answerRefused {
+		var pe *plannr.Error
+		errors.As(err, &pe)
+		what := "the token (PLANNR_TOKEN or --token-file)"
+		if pe.StatusCode == http.StatusForbidden {
+			what = "the firm account UUID (PLANNR_ACCOUNT_UUID or --account-uuid), or the token's rights"
+		}
+		s.stop(fmt.Sprintf("Plannr refused %s: %v. Nothing more was sent", what, err))
+	}
+	return a
+}
+
+func retryAfterOf(pe *plannr.Error) time.Duration {
+	if pe == nil {
+		return 0
+	}
+	return pe.RetryAfter
+}
+
+func joinWarnings(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // apiValue is a detail's value as Plannr wants it: Plannr reads a plain string as a GB

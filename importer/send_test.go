@@ -45,13 +45,17 @@ func clientFor(t *testing.T, s *plannrtest.Server, token string) *plannr.Client 
 	return c
 }
 
-// contacts makes n canonical rows of distinct e-mail addresses, two clients taking turns.
+// contacts makes n canonical rows of distinct e-mail addresses, 20 clients taking turns
+// (jane first, then john).
 func contacts(n int) string {
 	var b strings.Builder
 	b.WriteString("account_uuids,type,name,value,notes\n")
 	for i := 0; i < n; i++ {
-		acc := jane
-		if i%2 == 1 {
+		acc := fmt.Sprintf("%08x-0000-4000-8000-000000000000", i%20)
+		switch i % 20 {
+		case 0:
+			acc = jane
+		case 1:
 			acc = john
 		}
 		fmt.Fprintf(&b, "%s,email,Email %d,client%d@example.com,note %d\n", acc, i, i, i)
@@ -90,10 +94,12 @@ func TestSendEveryRowOnce(t *testing.T) {
 	if len(held) != 200 {
 		t.Errorf("server holds %d details, want 200", len(held))
 	}
-	for i, r := range results {
-		if r["row"] != fmt.Sprint(i+1) {
-			t.Fatalf("results line %d is row %s: not in input order", i+1, r["row"])
+	rows := map[string]bool{}
+	for _, r := range results {
+		if rows[r["row"]] {
+			t.Errorf("row %s has two results lines", r["row"])
 		}
+		rows[r["row"]] = true
 		if r["status"] != "created" {
 			continue
 		}
@@ -118,8 +124,10 @@ func TestSendEveryRowOnce(t *testing.T) {
 	if len(failed) != 1 || failed[0]["notes"] != "" || failed[0]["name"] != "Bad" {
 		t.Errorf("failed rows %v", failed)
 	}
-	if s.Requests != int64(srv.Stats().Requests) {
-		t.Errorf("summary counts %d requests, server saw %d", s.Requests, srv.Stats().Requests)
+	// net/http itself sends a GET again, once, when its connection drops before an answer;
+	// nothing else is sent that the summary does not count.
+	if st := srv.Stats(); s.Requests > int64(st.Requests) || int64(st.Requests)-s.Requests > int64(st.Dropped) {
+		t.Errorf("summary counts %d requests, server saw %d (%d dropped)", s.Requests, st.Requests, st.Dropped)
 	}
 }
 
@@ -171,8 +179,8 @@ func TestSendRejected(t *testing.T) {
 	if len(failed) != 1 || failed[0]["error"] != r["error"] {
 		t.Errorf("failed rows %v", failed)
 	}
-	if srv.Stats().Requests != 2 {
-		t.Errorf("%d requests: a 422 must not be retried", srv.Stats().Requests)
+	if n := countRequests(srv, "POST"); n != 2 {
+		t.Errorf("%d POSTs: a 422 must not be retried", n)
 	}
 }
 
@@ -197,17 +205,16 @@ func TestSendRefusedTokenStopsAtOnce(t *testing.T) {
 			}
 			input := writeInput(t, contacts(50))
 			s, results, failed := importFile(t, context.Background(), Config{Input: input, Client: c, Rate: 0, Workers: 16})
+			// The first request, the listing of existing details, is refused: nothing more
+			// is sent, and every row is left to a rerun.
 			if got := srv.Stats().Requests; got != 1 {
 				t.Errorf("%d requests sent; refused credentials should cost one", got)
 			}
 			if !s.Stopped || s.ExitCode() != ExitStopped || !strings.Contains(s.StopReason, tc.want) {
 				t.Errorf("summary %+v", s)
 			}
-			if len(results) != 1 || results[0]["status"] != "failed" || results[0]["http_status"] != fmt.Sprint(tc.status) {
-				t.Errorf("results %v", results)
-			}
-			if len(failed) != 50 || s.NotAttempted != 49 || !strings.Contains(failed[49]["error"], "not attempted") {
-				t.Errorf("%d failed rows (%d not attempted), last %v", len(failed), s.NotAttempted, failed[len(failed)-1])
+			if len(results) != 0 || len(failed) != 50 || s.NotAttempted != 50 || !strings.Contains(failed[49]["error"], "not attempted") {
+				t.Errorf("%d results, %d failed rows (%d not attempted), last %v", len(results), len(failed), s.NotAttempted, failed[len(failed)-1])
 			}
 			if strings.Contains(s.StopReason, token) {
 				t.Error("the stop reason shows the token")
@@ -239,7 +246,7 @@ func TestSendGivesUpWhenPlannrIsDown(t *testing.T) {
 
 func TestSendRunsOutOfRetries(t *testing.T) {
 	fastRetries(t)
-	srv := startFake(t, plannrtest.Options{}, plannrtest.Faults{ServerErrorRate: 1})
+	srv := startFake(t, plannrtest.Options{}, plannrtest.Faults{ServerErrorRate: 1, PostOnly: true})
 	input := writeInput(t, contacts(2))
 	s, results, _ := importFile(t, context.Background(), Config{Input: input, Client: clientFor(t, srv, srv.Token), Rate: 0, Workers: 1, Retries: 3})
 	if s.Counts[Failed] != 2 || s.ExitCode() != ExitRows {
@@ -274,14 +281,21 @@ func TestSendStopMidRun(t *testing.T) {
 	if got := srv.Stats().Creates; got != len(results) {
 		t.Errorf("server created %d, results list %d", got, len(results))
 	}
+	// Every row is in exactly one of the files.
+	seen := map[string]int{}
 	for _, r := range results {
 		if r["status"] != "created" {
 			t.Errorf("a request in flight at the stop should have finished: %v", r)
 		}
+		seen[r["name"]]++
 	}
-	// The failed-rows file picks up right where the results stop.
-	if first := failed[0]["name"]; first != fmt.Sprintf("Email %d", len(results)) {
-		t.Errorf("first row not attempted is %q, results end at row %d", first, len(results))
+	for _, f := range failed {
+		seen[f["name"]]++
+	}
+	for i := 0; i < 400; i++ {
+		if n := seen[fmt.Sprintf("Email %d", i)]; n != 1 {
+			t.Errorf("row %d is in the files %d times", i+1, n)
+		}
 	}
 }
 
@@ -346,16 +360,24 @@ func TestSendAbort(t *testing.T) {
 	if !s.Stopped || s.ExitCode() != ExitStopped {
 		t.Errorf("summary %+v", s)
 	}
-	// The first request goes out alone (see TestSendRefusedTokenStopsAtOnce), so one is in
-	// flight when the run stops.
-	if len(results) != 1 || len(failed) != 10 || s.NotAttempted != 9 {
-		t.Fatalf("%d results, %d failed rows, %d not attempted; want the 1 in flight in both, and all 10 failed", len(results), len(failed), s.NotAttempted)
+	// The run's first request, the listing of existing details, is in flight when the
+	// run stops: it is cancelled, and nothing is sent.
+	if len(results) != 0 || len(failed) != 10 || s.NotAttempted != 10 {
+		t.Fatalf("%d results, %d failed rows, %d not attempted; want every row not attempted", len(results), len(failed), s.NotAttempted)
 	}
-	for _, r := range results {
-		if r["status"] != "failed" || !strings.Contains(r["error"], "may or may not have created it") {
-			t.Errorf("row in flight: %v", r)
+	if got := countRequests(srv, "POST"); got != 0 {
+		t.Errorf("%d POSTs after the abort", got)
+	}
+}
+
+func countRequests(srv *plannrtest.Server, method string) int {
+	n := 0
+	for _, r := range srv.Log() {
+		if r.Method == method {
+			n++
 		}
 	}
+	return n
 }
 
 func TestDefaultWorkers(t *testing.T) {

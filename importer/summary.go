@@ -41,6 +41,9 @@ type Summary struct {
 	// answered 429, and Rate the limit they were sent under (0: none).
 	Requests, RateLimited int64
 	Rate                  float64
+	// Listings counts the listings made to find details Plannr already holds (before
+	// sending, and after a lost answer); each is one request or more (one a page).
+	Listings int64
 }
 
 // ExitCode is the process exit code the summary calls for.
@@ -84,7 +87,7 @@ func (s *Summary) Print(w io.Writer) {
 		if s.Rate > 0 {
 			fmt.Fprintf(w, " of %g allowed", s.Rate)
 		}
-		fmt.Fprintf(w, "), %d answered 429\n", s.RateLimited)
+		fmt.Fprintf(w, "), %d answered 429; %d listings to find existing details\n", s.RateLimited, s.Listings)
 	}
 	fmt.Fprintf(w, "Results:     %s\n", s.Results)
 	fmt.Fprintf(w, "Failed rows: %s (%d %s)\n", s.Failed, s.FailedRows, plural(s.FailedRows, "row"))

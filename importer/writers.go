@@ -1,24 +1,25 @@
 package importer
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
 )
 
-// flushEvery bounds how long a finished row can sit in a write buffer while the run is busy;
-// whenever the writer has to wait for a row, everything before it is flushed at once.
+// flushEvery bounds how long a finished row can sit in a write buffer while rows pour in;
+// whenever the writer runs out of rows, everything is flushed at once.
 const flushEvery = 200 * time.Millisecond
 
 // notAttemptedMsg is the failed-rows error of a row that a stopped run never started.
 const notAttemptedMsg = "not attempted: the run was stopped before this row"
 
-// output is a results file: buffered, and flushed as the run goes.
+// output is an output file written record by record: its buffer only goes to the file
+// whole, between records, in one write, so that a process killed at any moment leaves no
+// torn line behind (a write to a regular file is not split by a kill).
 type output struct {
-	f *os.File
-	*bufio.Writer
+	f   *os.File
+	buf []byte
 }
 
 func createOutput(path string) (*output, error) {
@@ -26,7 +27,23 @@ func createOutput(path string) (*output, error) {
 	if err != nil {
 		return nil, &ConfigError{Msg: fmt.Sprintf("cannot create %v", pathErr(err))}
 	}
-	return &output{f: f, Writer: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &output{f: f, buf: make([]byte, 0, 64<<10)}, nil
+}
+
+// Write buffers p; the csv writers call it with whole records and their own flushes.
+func (o *output) Write(p []byte) (int, error) {
+	o.buf = append(o.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes what is buffered; it is only called between records.
+func (o *output) Flush() error {
+	if len(o.buf) == 0 {
+		return nil
+	}
+	_, err := o.f.Write(o.buf)
+	o.buf = o.buf[:0]
+	return err
 }
 
 func (o *output) close() error {
@@ -98,9 +115,10 @@ func (w *writers) flush() error {
 	return nil
 }
 
-// writeAll writes the rows in the order they come, each once it is settled, and fills in
-// the summary's counts at the end. After a write error it keeps taking rows, so that the
-// run can end, and returns the error.
+// writeAll writes each row as it is settled, and fills in the summary's counts at the end.
+// Rows come in the order they finish — file order, apart from rows that waited for a retry
+// or for an earlier row of their client — so that a finished row reaches the file at once.
+// After a write error it keeps taking rows, so that the run can end, and returns the error.
 func (w *writers) writeAll(rows <-chan *pendingRow) error {
 	var firstErr error
 	keep := func(err error) {
@@ -110,18 +128,12 @@ func (w *writers) writeAll(rows <-chan *pendingRow) error {
 	}
 	lastFlush := time.Now()
 	for row := range rows {
-		select {
-		case <-row.done:
-		default:
-			// The row is still being sent: make everything before it durable meanwhile.
-			keep(w.flush())
-			lastFlush = time.Now()
-			<-row.done
-		}
 		if firstErr == nil {
 			keep(w.write(row))
 		}
-		if time.Since(lastFlush) >= flushEvery {
+		// Flush when nothing else is ready (sending: nearly every row), or often enough
+		// while rows pour in (a dry run).
+		if len(rows) == 0 || time.Since(lastFlush) >= flushEvery || len(w.results.buf) >= 48<<10 {
 			keep(w.flush())
 			lastFlush = time.Now()
 		}

@@ -47,6 +47,9 @@ type Options struct {
 	WrapSingle bool
 	// ErrorsAsString writes each 422 error as a string instead of a list, as has been seen.
 	ErrorsAsString bool
+	// AccountsAsClassName answers "accounts" as the API reference's generated example
+	// does: a PHP class name, which says nothing of who owns the detail.
+	AccountsAsClassName bool
 	// Seed makes injected faults repeatable; 0 means random.
 	Seed uint64
 }
@@ -62,6 +65,10 @@ type Faults struct {
 	// DropAfterStoreRate stores the new detail, then closes the connection without an
 	// answer: the client cannot know that it was created.
 	DropAfterStoreRate float64
+	// ErrorAfterStoreRate stores the new detail, then answers 502 as a failing proxy would.
+	ErrorAfterStoreRate float64
+	// PostOnly limits the faults other than latency to POST requests.
+	PostOnly bool
 }
 
 // Detail is a contact detail the fake holds.
@@ -245,15 +252,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-	}
+	// Like PHP behind a web server, the work goes on when the client hangs up: a request
+	// that timed out on the client's side may still create its detail.
+	time.Sleep(delay)
 	if !s.allow(w) {
 		return
+	}
+	if f.PostOnly && r.Method != http.MethodPost {
+		roll, rollStore = 1, 1
 	}
 	switch {
 	case roll < f.DropRate:
@@ -278,7 +284,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/api/v2/contact-details" && r.Method == http.MethodPost:
-		s.create(w, r, rollStore < f.DropAfterStoreRate)
+		after := afterStoreNothing
+		switch {
+		case rollStore < f.DropAfterStoreRate:
+			after = afterStoreDrop
+		case rollStore < f.DropAfterStoreRate+f.ErrorAfterStoreRate:
+			after = afterStore502
+		}
+		s.create(w, r, after)
 	case r.URL.Path == "/api/v2/contact-details" && r.Method == http.MethodGet:
 		s.list(w, r)
 	case r.URL.Path == "/api/v2/contact-details":
@@ -378,7 +391,14 @@ func (s *Server) reject(w http.ResponseWriter, v *validation) {
 	s.answer(w, http.StatusUnprocessableEntity, map[string]any{"message": msg, "errors": errs})
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request, dropAfterStore bool) {
+// What goes wrong once a detail is stored.
+const (
+	afterStoreNothing = iota
+	afterStoreDrop
+	afterStore502
+)
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, after int) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		s.answer(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Send Content-Type: application/json."})
 		return
@@ -441,8 +461,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, dropAfterStore b
 	s.stats.Creates++
 	s.mu.Unlock()
 
-	if dropAfterStore {
+	switch after {
+	case afterStoreDrop:
 		s.drop(w)
+		return
+	case afterStore502:
+		s.answer(w, http.StatusBadGateway, map[string]string{"message": "Bad Gateway"})
 		return
 	}
 	var out any = resource(d, true)
@@ -537,7 +561,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	to := min(from+perPage, total)
 	data := make([]map[string]any, 0, to-from)
 	for _, d := range match[from:to] {
-		data = append(data, resource(d, includeAccounts))
+		res := resource(d, includeAccounts)
+		if includeAccounts && s.opts.AccountsAsClassName {
+			res["accounts"] = "App\\Http\\Resources\\AccountResource"
+		}
+		data = append(data, res)
 	}
 	link := func(p int) any {
 		if p < 1 || p > last {

@@ -1,0 +1,140 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sync/atomic"
+)
+
+// Batches of rows are checked against Plannr together: one listing (of up to 500 details a
+// page) covers the accounts of many rows, so that the check for existing details costs a
+// few percent of the requests, not one per row.
+const (
+	batchAccounts = 80   // accounts a listing asks for: about 3 KB of URL
+	batchRows     = 1000 // rows held at most before their check
+)
+
+// pendingRow is a record on its way through the run: its details are sent by the workers,
+// and the writer takes it as soon as all of them are settled.
+type pendingRow struct {
+	rec          Record
+	outcomes     []Outcome
+	notAttempted bool // the run stopped before this row was started
+	pending      atomic.Int32
+}
+
+// detailDone counts one of the row's details as settled; the last hands the row to the
+// writer.
+func (r *pendingRow) detailDone(finished chan<- *pendingRow) {
+	if r.pending.Add(-1) == 0 {
+		finished <- r
+	}
+}
+
+// rowReader reads the input, settles what it can itself (invalid rows, duplicates, details
+// Plannr already holds), and queues the rest for the workers.
+type rowReader struct {
+	cfg      Config
+	rd       *Reader
+	p        *pipeline
+	snd      *sender    // nil in a dry run
+	sched    *scheduler // nil in a dry run
+	finished chan<- *pendingRow
+	dispatch context.Context
+	hard     context.Context
+
+	batch    []*pendingRow
+	accounts map[string]bool
+	aborted  bool
+}
+
+func (r *rowReader) run() error {
+	r.accounts = map[string]bool{}
+	for {
+		rec, err := r.rd.Next()
+		if err == io.EOF {
+			r.flush()
+			return nil
+		}
+		if err != nil {
+			r.flush()
+			return withPath(r.cfg.Input, err)
+		}
+		if r.hard.Err() != nil {
+			r.aborted = true
+			r.flush()
+			return nil
+		}
+		row := &pendingRow{rec: rec}
+		switch {
+		case r.dispatch.Err() != nil:
+			row.notAttempted = true
+		case !rec.Blank:
+			row.outcomes = r.p.settle(rec)
+		}
+		r.batch = append(r.batch, row)
+		for _, o := range row.outcomes {
+			if o.Status == toSend {
+				for _, a := range o.Detail.AccountUUIDs {
+					r.accounts[a] = true
+				}
+			}
+		}
+		if r.snd == nil || len(r.accounts) >= batchAccounts || len(r.batch) >= batchRows {
+			r.flush()
+		}
+	}
+}
+
+// flush checks the batch's details against Plannr and hands each row on: to the workers
+// when it has details to send, otherwise straight to the writer.
+func (r *rowReader) flush() {
+	var found existing
+	var checkErr error
+	if r.snd != nil && len(r.accounts) > 0 && r.dispatch.Err() == nil {
+		accounts := make([]string, 0, len(r.accounts))
+		for a := range r.accounts {
+			accounts = append(accounts, a)
+		}
+		slices.Sort(accounts)
+		found, checkErr = r.snd.prefetch(r.dispatch, accounts, "")
+	}
+	for _, row := range r.batch {
+		var tasks []*task
+		for i := range row.outcomes {
+			o := &row.outcomes[i]
+			if o.Status != toSend {
+				continue
+			}
+			switch {
+			case r.snd == nil:
+				o.Status = Valid
+			case r.dispatch.Err() != nil:
+				o.NotAttempted = true
+			case checkErr != nil:
+				o.fail(Failed, 0, fmt.Sprintf("not sent: Plannr could not be asked which details already exist (%v)", checkErr))
+			default:
+				if d, ok := found[o.Detail.Key()]; ok {
+					o.Status, o.UUID = Exists, d.UUID
+					if o.Detail.IsPrimary && !d.IsPrimary {
+						o.Warning = joinWarnings(o.Warning, "Plannr has it, but not as the primary; existing details are left as they are")
+					}
+					continue
+				}
+				tasks = append(tasks, &task{row: row, i: i})
+			}
+		}
+		row.pending.Store(int32(len(tasks)) + 1) // +1 until every task is queued
+		for _, t := range tasks {
+			if !r.sched.add(r.dispatch, t) {
+				row.outcomes[t.i].NotAttempted = true
+				row.detailDone(r.finished)
+			}
+		}
+		row.detailDone(r.finished)
+	}
+	r.batch = r.batch[:0]
+	clear(r.accounts)
+}
