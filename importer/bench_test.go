@@ -116,3 +116,30 @@ func BenchmarkImport(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkDedupeCost imports 10,000 rows (three a client, grouped by client) into an empty
+// fake Plannr and reports the listing requests the check for existing details made, as a
+// share of the POSTs.
+func BenchmarkDedupeCost(b *testing.B) {
+	const n = 10_000
+	dir := b.TempDir()
+	input := filepath.Join(dir, "contacts.csv")
+	if err := os.WriteFile(input, []byte(mixedContacts(n)), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	var posts, gets int
+	for i := 0; i < b.N; i++ {
+		srv, err := plannrtest.NewServer(plannrtest.Options{AnyClient: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := plannr.New(plannr.Config{BaseURL: srv.URL, Token: srv.Token, AccountUUID: srv.AccountUUID, Timeout: 10 * time.Second})
+		if s, err := Run(context.Background(), Config{Input: input, Client: c, Rate: 0, Workers: 16}); err != nil || s.Counts[Created] != n {
+			b.Fatalf("Run: %v %+v", err, s)
+		}
+		posts, gets = countRequests(srv, "POST"), countRequests(srv, "GET")
+		srv.Close()
+	}
+	b.ReportMetric(float64(gets), "listings")
+	b.ReportMetric(100*float64(gets)/float64(posts), "%extra")
+}

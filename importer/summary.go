@@ -98,9 +98,10 @@ func (s *Summary) Print(w io.Writer) {
 	var next []string
 	switch {
 	case s.Aborted:
-		next = append(next, fmt.Sprintf("The run was aborted before it read the whole input: %s holds the rows to redo up to row %d, and the rows after it are in neither file.", s.Failed, s.Rows))
+		next = append(next, fmt.Sprintf("The run was aborted before it read the whole input (the rows after row %d are in neither file). Run the same command again to finish: what Plannr already holds is found, not sent twice.", s.Rows))
 	case s.Stopped:
-		next = append(next, fmt.Sprintf("%s holds every row not done (not attempted, or failed). To finish, run:", s.Failed), "  plannr-import "+s.Failed)
+		next = append(next, "Run the same command again to finish: what Plannr already holds is found, not sent twice.",
+			fmt.Sprintf("(%s also holds every row not done, to fix or to run on.)", s.Failed))
 	case s.FailedRows > 0:
 		again := "plannr-import " + s.Failed
 		if s.DryRun {
