@@ -75,12 +75,11 @@ type sender struct {
 	timeout time.Duration
 	lists   atomic.Int64 // listings made (dedupe and lost-answer checks)
 
-	mu        sync.Mutex
-	failures  int // transient failures in a row
-	stopOnce  sync.Once
-	stopWhy   string
-	stopFunc  context.CancelFunc
-	lastError string
+	mu       sync.Mutex
+	failures int // transient failures in a row
+	stopOnce sync.Once
+	stopWhy  string
+	stopFunc context.CancelFunc
 }
 
 // stop ends the dispatch of new work, once, with the reason the user will read.
