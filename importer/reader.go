@@ -10,6 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // MaxRecordBytes bounds one record of the input. A longer record is almost always a quote
@@ -58,23 +62,61 @@ type Reader struct {
 	// not zero after a resynchronisation.
 	lineOffset int
 	limit      int
+	comma      rune
+	notes      []string
 }
+
+// ReaderOptions say how to read the input's text.
+type ReaderOptions struct {
+	// Delimiter separates the fields; 0 means: the one of , ; tab | that the header line
+	// uses most.
+	Delimiter rune
+	// Encoding is the text's encoding: "utf-8", "utf-16", "windows-1252", "latin1", or ""
+	// for auto: a byte order mark says UTF-8 or UTF-16; otherwise UTF-8 if the start of the
+	// file is valid UTF-8, else Windows-1252 (what Excel writes as "CSV" on Windows).
+	Encoding string
+}
+
+// Encodings lists the names ReaderOptions.Encoding takes.
+var Encodings = []string{"auto", "utf-8", "utf-16", "windows-1252", "latin1"}
 
 // NewReader reads the header of the CSV text in r. It fails with an *InputError when r is
-// empty, has no header, or is not CSV text (a spreadsheet, UTF-16, binary).
-func NewReader(r io.Reader) (*Reader, error) {
-	return newReader(r, MaxRecordBytes)
+// empty, has no header, or is not CSV text (a spreadsheet, binary).
+func NewReader(r io.Reader, opts ReaderOptions) (*Reader, error) {
+	return newReader(r, opts, MaxRecordBytes)
 }
 
-func newReader(r io.Reader, limit int) (*Reader, error) {
-	br := bufio.NewReaderSize(r, sniffBytes)
-	src, err := sniff(br)
+func newReader(r io.Reader, opts ReaderOptions, limit int) (*Reader, error) {
+	text, notes, err := decode(bufio.NewReaderSize(r, sniffBytes), opts.Encoding)
 	if err != nil {
 		return nil, err
 	}
-	rd := &Reader{src: &source{r: br}, limit: limit}
-	if cr, ok := src.(*crToLF); ok {
-		rd.src.r = bufio.NewReaderSize(cr, sniffBytes)
+	br := bufio.NewReaderSize(text, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, &InputError{Msg: fmt.Sprintf("cannot be read: %v", err)}
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return nil, &InputError{Msg: "is empty: expected a header line such as account_uuids,type,name,value"}
+	}
+	line := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		line = head[:i]
+	}
+	if bytes.IndexByte(line, 0) >= 0 {
+		return nil, &InputError{Msg: "is not a CSV text file: its first line has NUL bytes"}
+	}
+	rd := &Reader{src: &source{r: br}, limit: limit, comma: opts.Delimiter, notes: notes}
+	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
+		// Old Mac line ends, which encoding/csv would read as one line.
+		rd.src.r = bufio.NewReaderSize(&crToLF{r: br}, sniffBytes)
+		line, _, _ = bytes.Cut(head, []byte{'\r'})
+	}
+	if rd.comma == 0 {
+		rd.comma = detectDelimiter(line)
+		if rd.comma != ',' {
+			rd.notes = append(rd.notes, fmt.Sprintf("fields separated by %s (from the header line; --delimiter to choose)", delimiterName(rd.comma)))
+		}
 	}
 	rd.restart(0)
 	header, err := rd.next()
@@ -100,37 +142,124 @@ func newReader(r io.Reader, limit int) (*Reader, error) {
 	return rd, nil
 }
 
-// sniff recognises inputs that are not CSV text from their first bytes, drops a UTF-8 BOM and
-// turns old Mac (CR-only) line ends into LF.
-func sniff(br *bufio.Reader) (io.Reader, error) {
+// decode recognises inputs that are not text from their first bytes and returns the text
+// as UTF-8, without a byte order mark.
+func decode(br *bufio.Reader, encoding string) (io.Reader, []string, error) {
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, &InputError{Msg: fmt.Sprintf("cannot be read: %v", err)}
+		return nil, nil, &InputError{Msg: fmt.Sprintf("cannot be read: %v", err)}
 	}
-	switch {
-	case len(bytes.TrimSpace(head)) == 0:
-		return nil, &InputError{Msg: "is empty: expected a header line such as account_uuids,type,name,value"}
-	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return nil, &InputError{Msg: "is UTF-16 text, which is not supported: save it as \"CSV UTF-8\" (in Excel: File → Save As → CSV UTF-8)"}
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, &InputError{Msg: "is a spreadsheet workbook (.xlsx), not CSV: save it as \"CSV UTF-8\" (in Excel: File → Save As → CSV UTF-8)"}
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) {
+		return nil, nil, &InputError{Msg: "is a spreadsheet workbook (.xlsx), not CSV: save it as \"CSV UTF-8\" (in Excel: File → Save As → CSV UTF-8)"}
 	}
-	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
-		br.Discard(3)
-		head = head[3:]
+	utf16BOM := bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF})
+	utf8BOM := bytes.HasPrefix(head, []byte("\xEF\xBB\xBF"))
+	enc := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(encoding), "_", "-"))
+	switch enc {
+	case "", "auto":
+		switch {
+		case utf16BOM:
+			enc = "utf-16"
+		case utf8BOM:
+			enc = "utf-8"
+		case !validUTF8Prefix(head):
+			return transform.NewReader(br, charmap.Windows1252.NewDecoder()), []string{"read as Windows-1252: the file is not UTF-8 (--encoding to choose)"}, nil
+		default:
+			enc = "utf-8"
+		}
+	case "utf8":
+		enc = "utf-8"
+	case "utf16", "utf-16le", "utf-16be", "ucs-2":
+		enc = "utf-16"
+	case "cp1252", "windows1252":
+		enc = "windows-1252"
+	case "latin-1", "iso-8859-1", "iso8859-1":
+		enc = "latin1"
 	}
-	firstLine := head
-	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		firstLine = head[:i]
+	if utf16BOM && enc != "utf-16" {
+		return nil, nil, &InputError{Msg: fmt.Sprintf("starts with a UTF-16 byte order mark, but --encoding says %s", encoding)}
 	}
-	if bytes.IndexByte(firstLine, 0) >= 0 {
-		return nil, &InputError{Msg: "is not a CSV text file: its first line has NUL bytes"}
+	switch enc {
+	case "utf-8":
+		if utf8BOM {
+			br.Discard(3)
+		}
+		return br, nil, nil
+	case "utf-16":
+		// Without a byte order mark, little-endian: what Windows writes.
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()), nil, nil
+	case "windows-1252":
+		return transform.NewReader(br, charmap.Windows1252.NewDecoder()), nil, nil
+	case "latin1":
+		return transform.NewReader(br, charmap.ISO8859_1.NewDecoder()), nil, nil
 	}
-	if bytes.IndexByte(head, '\n') < 0 && bytes.IndexByte(head, '\r') >= 0 {
-		return &crToLF{r: br}, nil
-	}
-	return br, nil
+	return nil, nil, &ConfigError{Msg: fmt.Sprintf("--encoding %q is not one of %s", encoding, strings.Join(Encodings, ", "))}
 }
+
+// validUTF8Prefix reports whether b is valid UTF-8, but for a rune cut off at its end.
+func validUTF8Prefix(b []byte) bool {
+	for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
+		b = b[:len(b)-1]
+	}
+	return utf8.Valid(b)
+}
+
+// detectDelimiter picks the separator the header line uses most, outside quotes.
+func detectDelimiter(line []byte) rune {
+	counts := map[byte]int{}
+	quoted := false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == ',' || c == ';' || c == '\t' || c == '|'):
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, c := range []byte{';', '\t', '|'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return rune(best)
+}
+
+// ParseDelimiter reads a --delimiter value: one character, or a name ("tab", "semicolon").
+func ParseDelimiter(s string) (rune, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return 0, nil
+	case "tab", "\\t", "\t":
+		return '\t', nil
+	case "comma":
+		return ',', nil
+	case "semicolon":
+		return ';', nil
+	case "pipe":
+		return '|', nil
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	if n != len(s) || r == '"' || r == '\r' || r == '\n' || r == utf8.RuneError {
+		return 0, &ConfigError{Msg: fmt.Sprintf("--delimiter %q must be one character, such as , ; | or tab", s)}
+	}
+	return r, nil
+}
+
+func delimiterName(r rune) string {
+	switch r {
+	case '\t':
+		return "tabs"
+	case ';':
+		return "semicolons"
+	case '|':
+		return "pipes"
+	}
+	return fmt.Sprintf("%q", r)
+}
+
+// Notes says how the input was read, when that was guessed: its encoding, its delimiter.
+func (r *Reader) Notes() []string { return r.notes }
 
 // crToLF turns every CR into LF, for files saved with old Mac line ends, which encoding/csv
 // would read as one line.
@@ -197,7 +326,7 @@ func checkText(cells []string) error {
 			return fmt.Errorf("field %d has a NUL byte in it: the file looks damaged or binary", i+1)
 		}
 		if !utf8.ValidString(c) {
-			return fmt.Errorf("field %d is not valid UTF-8: save the file as \"CSV UTF-8\" (it may be Windows-1252)", i+1)
+			return fmt.Errorf("field %d is not valid UTF-8: the file may be in another encoding (try --encoding windows-1252, or save it as \"CSV UTF-8\")", i+1)
 		}
 	}
 	return nil
@@ -208,6 +337,7 @@ var errRecordTooLong = errors.New("record too long")
 func (r *Reader) restart(lineOffset int) {
 	r.cap = &capture{src: r.src, limit: r.limit}
 	r.csv = csv.NewReader(r.cap)
+	r.csv.Comma = r.comma
 	r.csv.FieldsPerRecord = -1 // a wrong field count is the row's problem, not the file's
 	r.csv.ReuseRecord = false
 	r.lineOffset = lineOffset
@@ -229,20 +359,20 @@ func (r *Reader) next() (Record, error) {
 		return Record{Row: r.row, Line: line, Cells: cells}, nil
 	case errors.As(err, &pe) && pe.StartLine == pe.Line:
 		// A broken record on one line: encoding/csv goes on from the next line by itself.
-		rec := Record{Row: r.row, Line: line, Cells: splitLazily(firstLine(raw)), Err: describeParseError(pe, r.lineOffset)}
+		rec := Record{Row: r.row, Line: line, Cells: r.splitLazily(firstLine(raw)), Err: describeParseError(pe, r.lineOffset)}
 		r.cap.consume(r.csv.InputOffset())
 		return rec, nil
 	case pe != nil:
 		// A quoted field that runs over several lines and then breaks (or never closes)
 		// is a stray quote far more often than a real multi-line field: the broken record
 		// is its first line alone, and reading resumes on the line after it.
-		rec := Record{Row: r.row, Line: line, Cells: splitLazily(firstLine(raw)), Err: describeParseError(pe, r.lineOffset)}
+		rec := Record{Row: r.row, Line: line, Cells: r.splitLazily(firstLine(raw)), Err: describeParseError(pe, r.lineOffset)}
 		r.resync(line)
 		return rec, nil
 	case errors.Is(err, errRecordTooLong):
 		rec := Record{Row: r.row, Line: line, Err: fmt.Errorf("line %d starts a record longer than %d KiB: is a quote (\") left open?", line, r.limit>>10)}
 		if fl := firstLine(r.cap.buf); len(fl) < len(r.cap.buf) {
-			rec.Cells = splitLazily(fl)
+			rec.Cells = r.splitLazily(fl)
 		}
 		r.resync(line)
 		return rec, nil
@@ -364,26 +494,24 @@ func firstLine(b []byte) []byte {
 
 // splitLazily splits a broken line into cells as well as it can, so that the failed-rows file
 // shows the user their row to fix.
-func splitLazily(line []byte) []string {
+func (r *Reader) splitLazily(line []byte) []string {
 	// The commonest break, a space after a closing quote ("x" ,), splits cleanly without it.
+	spaceAfterQuote := regexp.MustCompile(`"[ \t]+(` + regexp.QuoteMeta(string(r.comma)) + `|$)`)
 	if fixed := spaceAfterQuote.ReplaceAll(line, []byte(`"$1`)); !bytes.Equal(fixed, line) {
 		cr := csv.NewReader(bytes.NewReader(fixed))
-		cr.FieldsPerRecord = -1
+		cr.Comma, cr.FieldsPerRecord = r.comma, -1
 		if cells, err := cr.Read(); err == nil {
 			return cells
 		}
 	}
 	cr := csv.NewReader(bytes.NewReader(line))
-	cr.LazyQuotes = true
-	cr.FieldsPerRecord = -1
+	cr.Comma, cr.FieldsPerRecord, cr.LazyQuotes = r.comma, -1, true
 	cells, err := cr.Read()
 	if err != nil {
 		return []string{string(line)}
 	}
 	return cells
 }
-
-var spaceAfterQuote = regexp.MustCompile(`"[ \t]+(,|$)`)
 
 func describeParseError(pe *csv.ParseError, lineOffset int) error {
 	line, col := pe.Line+lineOffset, pe.Column

@@ -10,7 +10,12 @@ import (
 // readAll reads every record of input, failing the test on a file-level error.
 func readAll(t *testing.T, input string, limit int) ([]string, []Record) {
 	t.Helper()
-	r, err := newReader(strings.NewReader(input), limit)
+	return readAllOpts(t, input, ReaderOptions{}, limit)
+}
+
+func readAllOpts(t *testing.T, input string, opts ReaderOptions, limit int) ([]string, []Record) {
+	t.Helper()
+	r, err := newReader(strings.NewReader(input), opts, limit)
 	if err != nil {
 		t.Fatalf("newReader: %v", err)
 	}
@@ -39,6 +44,7 @@ func TestReaderRecords(t *testing.T) {
 		input  string
 		header string
 		want   []wantRecord
+		opts   ReaderOptions
 	}{
 		{
 			name:   "plain LF",
@@ -123,6 +129,7 @@ func TestReaderRecords(t *testing.T) {
 				{2, 3, "x\x00y|2", "field 1 has a NUL byte"},
 				{3, 4, "3|4", ""},
 			},
+			opts: ReaderOptions{Encoding: "utf-8"}, // said: else the start of the file shows it is not UTF-8
 		},
 		{
 			name:   "old Mac line ends",
@@ -138,7 +145,7 @@ func TestReaderRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			header, recs := readAll(t, tt.input, MaxRecordBytes)
+			header, recs := readAllOpts(t, tt.input, tt.opts, MaxRecordBytes)
 			if got := strings.Join(header, "|"); got != tt.header {
 				t.Errorf("header %q, want %q", got, tt.header)
 			}
@@ -208,25 +215,110 @@ func TestReaderRecordTooLong(t *testing.T) {
 }
 
 func TestReaderUnreadableFiles(t *testing.T) {
-	tests := []struct{ name, input, want string }{
-		{"empty", "", "is empty"},
-		{"white space", " \r\n\n", "is empty"},
-		{"UTF-16 LE", "\xff\xfea\x00,\x00b\x00", "is UTF-16"},
-		{"UTF-16 BE", "\xfe\xff\x00a\x00,\x00b", "is UTF-16"},
-		{"xlsx", "PK\x03\x04\x14\x00\x06\x00", "spreadsheet workbook (.xlsx)"},
-		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00\n", "NUL bytes"},
-		{"BOM only", "\ufeff", "has no header line"},
-		{"blank header", ",,\n1,2,3\n", "has no column names"},
-		{"broken header", "a,\"b\nc,d\n", "header line 1 cannot be read"},
-		{"header not UTF-8", "caf\xe9,b\n1,2\n", "header line 1 cannot be read: field 1 is not valid UTF-8"},
+	tests := []struct {
+		name, input, want string
+		opts              ReaderOptions
+	}{
+		{"empty", "", "is empty", ReaderOptions{}},
+		{"white space", " \r\n\n", "is empty", ReaderOptions{}},
+		{"UTF-16 of nothing", "\xff\xfe \x00\n\x00", "is empty", ReaderOptions{}},
+		{"xlsx", "PK\x03\x04\x14\x00\x06\x00", "spreadsheet workbook (.xlsx)", ReaderOptions{}},
+		{"binary", "\x7fELF\x02\x01\x01\x00\x00\x00\n", "NUL bytes", ReaderOptions{}},
+		{"BOM only", "\ufeff", "is empty", ReaderOptions{}},
+		{"blank header", ",,\n1,2,3\n", "has no column names", ReaderOptions{}},
+		{"broken header", "a,\"b\nc,d\n", "header line 1 cannot be read", ReaderOptions{}},
+		{"header not UTF-8, said to be", "caf\xe9,b\n1,2\n", "header line 1 cannot be read: field 1 is not valid UTF-8", ReaderOptions{Encoding: "utf-8"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewReader(strings.NewReader(tt.input))
+			_, err := NewReader(strings.NewReader(tt.input), tt.opts)
 			var ie *InputError
 			if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("NewReader error %v, want an InputError saying %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestReaderEncodingsAndDelimiters(t *testing.T) {
+	utf16le := func(s string) string {
+		b := []byte{0xFF, 0xFE}
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return string(b)
+	}
+	utf16be := func(s string) string {
+		b := []byte{0xFE, 0xFF}
+		for _, r := range s {
+			b = append(b, byte(r>>8), byte(r))
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name   string
+		input  string
+		opts   ReaderOptions
+		header string
+		cells  string // of the first record
+		note   string
+	}{
+		{"semicolons (Excel in much of Europe)", "a;b;c\r\n1;\"2;x\";3\r\n", ReaderOptions{}, "a|b|c", "1|2;x|3", "separated by semicolons"},
+		{"tabs", "a\tb\n1\t2\n", ReaderOptions{}, "a|b", "1|2", "separated by tabs"},
+		{"pipes", "a|b\n1|2\n", ReaderOptions{}, "a|b", "1|2", "separated by pipes"},
+		{"commas inside quotes do not count", "\"a,x\";b\n1;2\n", ReaderOptions{}, "a,x|b", "1|2", "semicolons"},
+		{"a single column", "email\na@example.com\n", ReaderOptions{}, "email", "a@example.com", ""},
+		{"delimiter said", "a;b,c\n1;2,3\n", ReaderOptions{Delimiter: ','}, "a;b|c", "1;2|3", ""},
+		{"Windows-1252 found out", "name;city\r\nRen\xe9e O\x92Neill;K\xf6ln \x80\r\n", ReaderOptions{}, "name|city", "Renée O’Neill|Köln €", "read as Windows-1252"},
+		{"Windows-1252 said", "name\nRen\xe9e\n", ReaderOptions{Encoding: "cp1252"}, "name", "Renée", ""},
+		{"Latin-1 said", "name\nRen\xe9e\n", ReaderOptions{Encoding: "latin1"}, "name", "Renée", ""},
+		{"UTF-16 LE with BOM", utf16le("name,city\r\nRenée,Köln\r\n"), ReaderOptions{}, "name|city", "Renée|Köln", ""},
+		{"UTF-16 BE with BOM", utf16be("name;city\nRenée;Köln\n"), ReaderOptions{}, "name|city", "Renée|Köln", "semicolons"},
+		{"UTF-8 with BOM said", "\ufeffname\nRenée\n", ReaderOptions{Encoding: "UTF-8"}, "name", "Renée", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(strings.NewReader(tt.input), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := r.Next()
+			if err != nil || rec.Err != nil {
+				t.Fatalf("Next: %v %v", err, rec.Err)
+			}
+			if h, c := strings.Join(r.Header(), "|"), strings.Join(rec.Cells, "|"); h != tt.header || c != tt.cells {
+				t.Errorf("header %q cells %q, want %q %q", h, c, tt.header, tt.cells)
+			}
+			notes := strings.Join(r.Notes(), "; ")
+			if tt.note == "" && notes != "" || !strings.Contains(notes, tt.note) {
+				t.Errorf("notes %q, want %q", notes, tt.note)
+			}
+		})
+	}
+	bad := []struct {
+		input string
+		opts  ReaderOptions
+		want  string
+	}{
+		{utf16le("a,b\n"), ReaderOptions{Encoding: "windows-1252"}, "starts with a UTF-16 byte order mark, but --encoding says windows-1252"},
+		{"a,b\n", ReaderOptions{Encoding: "ebcdic"}, `--encoding "ebcdic" is not one of auto, utf-8, utf-16, windows-1252, latin1`},
+	}
+	for _, tt := range bad {
+		if _, err := NewReader(strings.NewReader(tt.input), tt.opts); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.input, err, tt.want)
+		}
+	}
+}
+
+func TestParseDelimiter(t *testing.T) {
+	for in, want := range map[string]rune{"": 0, "auto": 0, ",": ',', ";": ';', "tab": '\t', `\t`: '\t', "TAB": '\t', "|": '|', "semicolon": ';'} {
+		if got, err := ParseDelimiter(in); err != nil || got != want {
+			t.Errorf("ParseDelimiter(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{",,", `"`, "\n", "comma please"} {
+		if _, err := ParseDelimiter(bad); err == nil {
+			t.Errorf("ParseDelimiter(%q) succeeded", bad)
+		}
 	}
 }

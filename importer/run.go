@@ -31,6 +31,9 @@ type Config struct {
 	DefaultCountry string
 	// DryRun validates and normalises only: nothing is sent.
 	DryRun bool
+	// Delimiter and Encoding say how to read the input; zero values mean: detect.
+	Delimiter rune
+	Encoding  string
 
 	// Client sends to Plannr; it is needed unless DryRun.
 	Client *plannr.Client
@@ -117,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &InputError{Msg: fmt.Sprintf("cannot open the input: %v", pathErr(err))}
 	}
 	defer in.Close()
-	rd, err := NewReader(in)
+	rd, err := NewReader(in, ReaderOptions{Delimiter: cfg.Delimiter, Encoding: cfg.Encoding})
 	if err != nil {
 		return nil, withPath(cfg.Input, err)
 	}
@@ -137,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer w.close()
 
 	s := &Summary{Input: cfg.Input, Results: cfg.Results, Failed: cfg.Failed, DryRun: cfg.DryRun,
-		Counts: map[Status]int{}, Started: time.Now(), Rate: cfg.Rate}
+		Counts: map[Status]int{}, Started: time.Now(), Rate: cfg.Rate, Notes: rd.Notes()}
 	w.summary = s
 
 	// dispatch ends when the user stops the run or the sender gives up on Plannr: no new

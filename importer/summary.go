@@ -19,7 +19,9 @@ const (
 type Summary struct {
 	Input, Results, Failed string
 	DryRun                 bool
-	Started, Finished      time.Time
+	// Notes say how the input was read where that was guessed (encoding, delimiter).
+	Notes             []string
+	Started, Finished time.Time
 	// Rows is the number of data records read, blank ones included.
 	Rows int
 	// Blank counts empty spreadsheet rows (",,,,"), which hold no contact detail.
@@ -74,6 +76,9 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, " in %s", s.Finished.Sub(s.Started).Round(time.Millisecond))
 	}
 	fmt.Fprintln(w)
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  (%s)\n", n)
+	}
 	for _, st := range Statuses {
 		if n := s.Counts[st]; n > 0 {
 			fmt.Fprintf(w, "  %-10s %7d\n", st, n)

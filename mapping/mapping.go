@@ -14,6 +14,8 @@ type Source struct {
 	Const string
 	// Optional lets the column be missing from the file; it then reads as empty.
 	Optional bool
+	// Pos is where a mapping file sets the source ("mapping.yaml:4:12"), for messages.
+	Pos string
 }
 
 // Column is a Source that reads the named column.
@@ -38,6 +40,8 @@ type DetailSpec struct {
 // Mapping describes how the rows of a file become contact details.
 type Mapping struct {
 	AccountUUIDs Source
+	// AccountLookup, when set, replaces AccountUUIDs: the accounts are found from a key.
+	AccountLookup *Lookup
 	// Country is the row's country, used for phone numbers written without +CC.
 	Country Source
 	Details []DetailSpec
@@ -69,15 +73,22 @@ type Options struct {
 type HeaderError struct {
 	Column  string
 	Problem string
+	// Pos is where the mapping file names the column, if a mapping file does.
+	Pos string
 }
 
 func (e *HeaderError) Error() string {
-	return fmt.Sprintf("column %q %s", e.Column, e.Problem)
+	msg := fmt.Sprintf("column %q %s", e.Column, e.Problem)
+	if e.Pos != "" {
+		msg = e.Pos + ": " + msg
+	}
+	return msg
 }
 
 // Binding is a Mapping resolved against one file's header.
 type Binding struct {
 	accounts, country field
+	lookup            *Lookup
 	details           []detailBinding
 	defaultRegion     string
 }
@@ -132,17 +143,22 @@ func (m Mapping) Bind(header []string, opts Options) (*Binding, error) {
 		switch idx := columns[normColumn(s.Column)]; len(idx) {
 		case 0:
 			if !s.Optional {
-				return f, &HeaderError{Column: f.label, Problem: "is missing from the header"}
+				return f, &HeaderError{Column: f.label, Problem: "is missing from the header", Pos: s.Pos}
 			}
 		case 1:
 			f.index = idx[0]
 		default:
-			return f, &HeaderError{Column: f.label, Problem: fmt.Sprintf("appears %d times in the header (columns %s)", len(idx), columnList(idx))}
+			return f, &HeaderError{Column: f.label, Problem: fmt.Sprintf("appears %d times in the header (columns %s)", len(idx), columnList(idx)), Pos: s.Pos}
 		}
 		return f, nil
 	}
 	var err error
-	if b.accounts, err = resolve(m.AccountUUIDs, "account_uuids"); err != nil {
+	accounts := m.AccountUUIDs
+	if m.AccountLookup != nil {
+		b.lookup = m.AccountLookup
+		accounts = Source{Column: m.AccountLookup.Column, Pos: m.AccountLookup.Pos}
+	}
+	if b.accounts, err = resolve(accounts, "account_uuids"); err != nil {
 		return nil, err
 	}
 	if b.country, err = resolve(m.Country, "country"); err != nil {
@@ -193,7 +209,22 @@ type Result struct {
 	Warnings []string
 	// RawValue is the value cell as the file had it, for reporting an invalid detail.
 	RawValue string
+	// LookupKey is the row's key to its accounts when the mapping has a Lookup; the caller
+	// resolves it and fills Detail.AccountUUIDs (see Resolve).
+	LookupKey string
 }
+
+// Resolve sets the accounts found for a Lookup, or the problem that none could be.
+func (r *Result) Resolve(accounts []string, problem error) {
+	if problem != nil {
+		r.Problems = append([]string{"account_uuids: " + problem.Error()}, r.Problems...)
+		return
+	}
+	r.Detail.AccountUUIDs = accounts
+}
+
+// Lookup is the binding's account lookup, or nil when the file holds account UUIDs.
+func (b *Binding) Lookup() *Lookup { return b.lookup }
 
 // Valid reports whether the detail can be sent.
 func (r Result) Valid() bool { return len(r.Problems) == 0 }
@@ -205,7 +236,16 @@ func (r Result) Error() string { return strings.Join(r.Problems, "; ") }
 // record makes (for the canonical mapping, exactly one).
 func (b *Binding) Map(record []string) []Result {
 	accountCell := b.accounts.get(record)
-	accounts, accountsErr := ParseAccountUUIDs(accountCell)
+	var accounts []string
+	var accountsErr error
+	lookupKey := strings.TrimSpace(accountCell)
+	switch {
+	case b.lookup == nil:
+		accounts, accountsErr = ParseAccountUUIDs(accountCell)
+		lookupKey = ""
+	case lookupKey == "":
+		accountsErr = fmt.Errorf("is empty: it is how the client is found")
+	}
 	rowCountry := b.country.get(record)
 
 	results := make([]Result, 0, len(b.details))
@@ -214,7 +254,7 @@ func (b *Binding) Map(record []string) []Result {
 		if d.skipEmpty && strings.TrimSpace(raw) == "" {
 			continue
 		}
-		r := Result{RawValue: raw}
+		r := Result{RawValue: raw, LookupKey: lookupKey}
 		problem := func(f field, err error) {
 			r.Problems = append(r.Problems, f.label+": "+err.Error())
 		}
