@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -66,8 +67,8 @@ Exit codes:
 // run is the whole command, apart from signals and the process exit.
 func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg := importer.Config{Abort: abort}
-	var tokenFile, accountUUID, baseURL string
-	var sandbox bool
+	var tokenFile, accountUUID, baseURL, mappingFile, delimiter string
+	var sandbox, printMapping bool
 	var timeout time.Duration
 	fs := flag.NewFlagSet("plannr-import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -76,6 +77,10 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 	fs.StringVar(&cfg.Results, "results", "", "write the results to `PATH` (default: INPUT with .csv replaced by .results.csv)")
 	fs.StringVar(&cfg.Failed, "failed", "", "write the rows to fix to `PATH` (default: INPUT with .csv replaced by .failed.csv)")
 	fs.StringVar(&cfg.DefaultCountry, "default-country", "GB", "the country (`CC`: ISO code or English name) of phone numbers whose row names none")
+	fs.StringVar(&mappingFile, "mapping", "", "read the input's columns as the mapping file `PATH` says (YAML or JSON; see README)")
+	fs.BoolVar(&printMapping, "print-mapping", false, "print a starter mapping guessed from INPUT.csv's columns, to edit, and stop")
+	fs.StringVar(&delimiter, "delimiter", "", "the field separator (`C`: , ; | or tab; default: found from the header line)")
+	fs.StringVar(&cfg.Encoding, "encoding", "auto", "the input's encoding (`NAME`: auto, utf-8, utf-16, windows-1252 or latin1)")
 	fs.StringVar(&tokenFile, "token-file", "", "read the API token from `PATH` instead of $PLANNR_TOKEN")
 	fs.StringVar(&accountUUID, "account-uuid", "", "the firm's account `UUID` (default $PLANNR_ACCOUNT_UUID)")
 	fs.StringVar(&baseURL, "base-url", "", "the API's root `URL` (default $PLANNR_BASE_URL, else "+plannr.DefaultBaseURL+")")
@@ -111,6 +116,31 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		return fail("--rate, --workers and --retries must not be negative, and --timeout must be more than 0")
 	}
 	cfg.Input = inputs[0]
+	if cfg.Delimiter, err = importer.ParseDelimiter(delimiter); err != nil {
+		return fail("%v", err)
+	}
+	if printMapping {
+		header, sample, err := importer.Sample(cfg.Input, importer.ReaderOptions{Delimiter: cfg.Delimiter, Encoding: cfg.Encoding}, 50)
+		if err != nil {
+			return fail("%v", err)
+		}
+		fmt.Fprint(stdout, mapping.Guess(header, sample))
+		return importer.ExitOK
+	}
+	if mappingFile != "" {
+		data, err := os.ReadFile(mappingFile)
+		if err != nil {
+			return fail("cannot read --mapping: %v", err)
+		}
+		if cfg.Mapping, err = mapping.ParseFile(data, mappingFile); err != nil {
+			return fail("%v", err)
+		}
+		cfg.MappingDir = filepath.Dir(mappingFile)
+		cfg.RerunFlags = append(cfg.RerunFlags, "--mapping", mappingFile)
+	}
+	if cfg.DefaultCountry != "GB" {
+		cfg.RerunFlags = append(cfg.RerunFlags, "--default-country", cfg.DefaultCountry)
+	}
 	if f, ok := stderr.(*os.File); ok {
 		cfg.Progress, cfg.ProgressBar = stderr, term.IsTerminal(int(f.Fd()))
 	}
@@ -152,6 +182,7 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		}
 		cfg.Client, err = plannr.New(plannr.Config{BaseURL: baseURL, Token: token, AccountUUID: strings.TrimSpace(accountUUID),
 			UserAgent: "plannr-import/" + version(), Timeout: timeout})
+		cfg.Timeout = timeout
 		if err != nil {
 			return fail("%v", err)
 		}

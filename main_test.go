@@ -294,3 +294,55 @@ func TestKilledRunRerunsSafely(t *testing.T) {
 		t.Errorf("the rerun: %d exist (%d were in Plannr at the kill), %d created; want all %d", exists, created, made, rows)
 	}
 }
+
+func TestMappingFlags(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o600)
+		return p
+	}
+	badColumn := write("bad-column.yaml", "account_uuids: {column: \"Plannr ID\"}\ndetails:\n  - {type: email, name: E, value: {column: \"Email Adress\"}}\n")
+	badType := write("bad-type.yaml", "account_uuids: {column: \"Plannr ID\"}\ndetails:\n  - {type: fax, name: Fax, value: {column: \"Fax\"}}\n")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--dry-run", "--mapping", badColumn, "testdata/wide-export.csv"}, badColumn + `:3:44: column "Email Adress" is missing from the header (the header has: Client Ref, Title,`},
+		{[]string{"--dry-run", "--mapping", badType, "testdata/wide-export.csv"}, badType + `:3:12: details[0].type: "fax" is not a contact detail type`},
+		{[]string{"--dry-run", "--mapping", filepath.Join(dir, "none.yaml"), "testdata/wide-export.csv"}, "cannot read --mapping"},
+		{[]string{"--dry-run", "--delimiter", "::", "testdata/wide-export.csv"}, `--delimiter "::" must be one character`},
+		{[]string{"--dry-run", "--encoding", "klingon", "testdata/wide-export.csv"}, `--encoding "klingon" is not one of`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runCLI(t, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 saying %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	if _, err := os.Stat("testdata/wide-export.results.csv.lock"); err == nil {
+		t.Error("a run that stopped on its configuration left a lock file")
+	}
+}
+
+func TestPrintMapping(t *testing.T) {
+	code, out, errOut := runCLI(t, "--print-mapping", "testdata/wide-export-utf16.tsv")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want, _ := os.ReadFile("testdata/wide-export.mapping.yaml")
+	for _, line := range []string{`account_uuids: {column: "Plannr ID"}`, `country: {column: "Country of residence"}`, `value: {column: "Work Tel"}`} {
+		if !strings.Contains(out, line) || !strings.Contains(string(want), strings.Trim(line, "{}")[:10]) {
+			t.Errorf("the printed mapping lacks %s:\n%s", line, out)
+		}
+	}
+	// Fed back, it works.
+	dir := t.TempDir()
+	m := filepath.Join(dir, "guess.yaml")
+	os.WriteFile(m, []byte(out), 0o600)
+	results := filepath.Join(dir, "r.csv")
+	code, _, errOut = runCLI(t, "--dry-run", "--mapping", m, "--results", results, "--failed", filepath.Join(dir, "f.csv"), "testdata/wide-export.csv")
+	if code != 1 || !strings.Contains(errOut, "valid           15") {
+		t.Errorf("the printed mapping, used: exit %d\n%s", code, errOut)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"sync/atomic"
+
+	"plannr-import/mapping"
 )
 
 // Batches of rows are checked against Plannr together: one listing (of up to 500 details a
@@ -20,6 +22,7 @@ const (
 // and the writer takes it as soon as all of them are settled.
 type pendingRow struct {
 	rec          Record
+	results      []mapping.Result // what the binding made of rec, until settled
 	outcomes     []Outcome
 	notAttempted bool // the run stopped before this row was started
 	pending      atomic.Int32
@@ -41,17 +44,19 @@ type rowReader struct {
 	p        *pipeline
 	snd      *sender    // nil in a dry run
 	sched    *scheduler // nil in a dry run
+	resolver resolver   // nil when the file holds account UUIDs (and for Plannr lookups in a dry run)
 	finished chan<- *pendingRow
 	dispatch context.Context
 	hard     context.Context
 
 	batch    []*pendingRow
-	accounts map[string]bool
+	accounts map[string]bool // of the batch's valid details
+	keys     map[string]bool // the batch's lookup keys
 	aborted  bool
 }
 
 func (r *rowReader) run() error {
-	r.accounts = map[string]bool{}
+	r.accounts, r.keys = map[string]bool{}, map[string]bool{}
 	for {
 		rec, err := r.rd.Next()
 		if err == io.EOF {
@@ -71,10 +76,71 @@ func (r *rowReader) run() error {
 		switch {
 		case r.dispatch.Err() != nil:
 			row.notAttempted = true
-		case !rec.Blank:
-			row.outcomes = r.p.settle(rec)
+		case !rec.Blank && rec.Err == nil:
+			row.results = r.p.binding.Map(rec.Cells)
+			for _, res := range row.results {
+				switch {
+				case !res.Valid():
+				case res.LookupKey != "":
+					r.keys[res.LookupKey] = true
+				default:
+					for _, a := range res.Detail.AccountUUIDs {
+						r.accounts[a] = true
+					}
+				}
+			}
 		}
 		r.batch = append(r.batch, row)
+		if (r.snd == nil && r.resolver == nil) || len(r.accounts)+len(r.keys) >= batchAccounts || len(r.batch) >= batchRows {
+			r.flush()
+		}
+	}
+}
+
+// resolve finds the accounts of the batch's lookup keys and settles the batch's rows.
+func (r *rowReader) resolve() {
+	var found map[string]resolution
+	if r.resolver != nil && len(r.keys) > 0 {
+		keys := make([]string, 0, len(r.keys))
+		for k := range r.keys {
+			keys = append(keys, k)
+		}
+		found = r.resolver.resolve(r.dispatch, keys)
+	}
+	for _, row := range r.batch {
+		if row.notAttempted || row.rec.Blank {
+			continue
+		}
+		var unresolved []resolution
+		if found != nil {
+			unresolved = make([]resolution, len(row.results))
+			for i := range row.results {
+				res := &row.results[i]
+				if res.LookupKey == "" || !res.Valid() {
+					continue
+				}
+				f := found[res.LookupKey]
+				unresolved[i] = f
+				res.Resolve(f.accounts, f.problem)
+			}
+		}
+		row.outcomes = r.p.settle(row.rec, row.results, unresolved)
+		row.results = nil
+	}
+}
+
+// flush checks the batch's details against Plannr and hands each row on: to the workers
+// when it has details to send, otherwise straight to the writer.
+func (r *rowReader) flush() {
+	if r.dispatch.Err() == nil {
+		r.resolve()
+	} else {
+		for _, row := range r.batch {
+			row.notAttempted = true
+		}
+	}
+	clear(r.accounts)
+	for _, row := range r.batch {
 		for _, o := range row.outcomes {
 			if o.Status == toSend {
 				for _, a := range o.Detail.AccountUUIDs {
@@ -82,15 +148,7 @@ func (r *rowReader) run() error {
 				}
 			}
 		}
-		if r.snd == nil || len(r.accounts) >= batchAccounts || len(r.batch) >= batchRows {
-			r.flush()
-		}
 	}
-}
-
-// flush checks the batch's details against Plannr and hands each row on: to the workers
-// when it has details to send, otherwise straight to the writer.
-func (r *rowReader) flush() {
 	var found existing
 	var checkErr error
 	if r.snd != nil && len(r.accounts) > 0 && r.dispatch.Err() == nil {
@@ -137,4 +195,5 @@ func (r *rowReader) flush() {
 	}
 	r.batch = r.batch[:0]
 	clear(r.accounts)
+	clear(r.keys)
 }

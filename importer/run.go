@@ -27,6 +27,12 @@ type Config struct {
 	Results, Failed string
 	// Mapping says how rows become contact details; nil means mapping.Canonical.
 	Mapping *mapping.Mapping
+	// MappingDir is the directory of the mapping file: a lookup's accounts file is found
+	// relative to it.
+	MappingDir string
+	// RerunFlags are the flags that shape how the input is read (--mapping, --delimiter…),
+	// for the summary's advice on rerunning the failed-rows file.
+	RerunFlags []string
 	// DefaultCountry is the country of phone numbers whose row names none (default GB).
 	DefaultCountry string
 	// DryRun validates and normalises only: nothing is sent.
@@ -105,11 +111,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if !cfg.DryRun && cfg.Client == nil {
 		return nil, &ConfigError{Msg: "no Plannr client configured"}
 	}
-	lock, err := acquireLock(cfg.Results)
-	if err != nil {
-		return nil, err
-	}
-	defer lock.release()
 	m := mapping.Canonical()
 	if cfg.Mapping != nil {
 		m = *cfg.Mapping
@@ -133,6 +134,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &ConfigError{Msg: err.Error()}
 	}
 
+	var files *fileResolver
+	if l := binding.Lookup(); l != nil && l.File != "" {
+		if files, err = loadAccountsFile(l, cfg.MappingDir); err != nil {
+			return nil, err
+		}
+	}
+
+	lock, err := acquireLock(cfg.Results)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.release()
 	w, err := newWriters(cfg, rd.Header())
 	if err != nil {
 		return nil, err
@@ -140,7 +153,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer w.close()
 
 	s := &Summary{Input: cfg.Input, Results: cfg.Results, Failed: cfg.Failed, DryRun: cfg.DryRun,
-		Counts: map[Status]int{}, Started: time.Now(), Rate: cfg.Rate, Notes: rd.Notes()}
+		Counts: map[Status]int{}, Started: time.Now(), Rate: cfg.Rate, Notes: rd.Notes(), RerunFlags: cfg.RerunFlags}
 	w.summary = s
 
 	// dispatch ends when the user stops the run or the sender gives up on Plannr: no new
@@ -178,18 +191,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	var snd *sender
 	var sched *scheduler
+	nWorkers := cfg.Workers
+	if nWorkers <= 0 {
+		nWorkers = DefaultWorkers(cfg.Rate)
+	}
 	var workers sync.WaitGroup
 	finished := make(chan *pendingRow, 1024)
 	if !cfg.DryRun {
-		n := cfg.Workers
-		if n <= 0 {
-			n = DefaultWorkers(cfg.Rate)
-		}
 		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries, timeout: cfg.Timeout,
-			breakAfter: max(20, 3*n), stopFunc: stopDispatch, probe: make(chan struct{})}
+			breakAfter: max(20, 3*nWorkers), stopFunc: stopDispatch, probe: make(chan struct{})}
 		sched = newScheduler(schedulerWindow)
 		context.AfterFunc(dispatch, sched.wake)
-		for range n {
+		for range nWorkers {
 			workers.Add(1)
 			go func() {
 				defer workers.Done()
@@ -212,6 +225,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	rdr := &rowReader{cfg: cfg, rd: rd, p: &pipeline{binding: binding, seen: map[[16]byte]rowRef{}, primaries: map[[16]byte]rowRef{}},
 		snd: snd, sched: sched, finished: finished, dispatch: dispatch, hard: hard}
+	switch l := binding.Lookup(); {
+	case files != nil:
+		rdr.resolver = files
+	case l != nil && l.Plannr != "" && snd != nil:
+		rdr.resolver = &plannrResolver{snd: snd, parallel: nWorkers, cache: map[string]resolution{}}
+	}
 	readErr := rdr.run()
 	if sched != nil {
 		sched.close()
@@ -264,18 +283,25 @@ type pipeline struct {
 type rowRef struct{ row, line uint32 } // 8 bytes: a million-row file keeps a million of these
 
 // settle maps one record and decides the outcome of each of its details.
-func (p *pipeline) settle(rec Record) []Outcome {
+// results are what the binding made of the record, with their accounts resolved; a broken
+// record has none.
+func (p *pipeline) settle(rec Record, results []mapping.Result, unresolved []resolution) []Outcome {
 	if rec.Err != nil {
 		return []Outcome{{Row: rec.Row, Line: rec.Line, Status: Invalid, Error: rec.Err.Error()}}
 	}
-	results := p.binding.Map(rec.Cells)
 	outcomes := make([]Outcome, 0, len(results))
-	for _, r := range results {
+	for i, r := range results {
 		o := Outcome{Row: rec.Row, Line: rec.Line, Detail: r.Detail, Warning: strings.Join(r.Warnings, "; ")}
 		switch {
 		case !r.Valid():
 			o.Status, o.Error = Invalid, r.Error()
 			o.Detail.Value = strings.TrimSpace(r.RawValue)
+		case unresolved != nil && unresolved[i].failed != nil:
+			o.fail(Failed, 0, fmt.Sprintf("could not look up the client in Plannr: %v", unresolved[i].failed))
+		case len(r.Detail.AccountUUIDs) == 0:
+			// A dry run does not ask Plannr who the client is: it is checked when sending.
+			o.Status = toSend
+			o.Warning = joinWarnings(o.Warning, fmt.Sprintf("the client is looked up in Plannr by primary e-mail %q when sending", r.LookupKey))
 		default:
 			key := hashKey(r.Detail.Key())
 			if first, dup := p.seen[key]; dup {
@@ -377,4 +403,28 @@ func headerList(header []string) string {
 		s += fmt.Sprintf(", … (%d columns)", len(header))
 	}
 	return s
+}
+
+// Sample reads the header and up to n rows of a file, for guessing a mapping.
+func Sample(path string, opts ReaderOptions, n int) ([]string, [][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, &InputError{Msg: fmt.Sprintf("cannot open the input: %v", pathErr(err))}
+	}
+	defer f.Close()
+	rd, err := NewReader(f, opts)
+	if err != nil {
+		return nil, nil, withPath(path, err)
+	}
+	var rows [][]string
+	for len(rows) < n {
+		rec, err := rd.Next()
+		if err != nil {
+			break
+		}
+		if rec.Err == nil && !rec.Blank {
+			rows = append(rows, rec.Cells)
+		}
+	}
+	return rd.Header(), rows, nil
 }

@@ -281,31 +281,42 @@ func (s *sender) prefetch(ctx context.Context, accounts []string, typ string) (e
 	return e, nil
 }
 
-// list runs one listing, paced page by page, retried as a whole after a transient failure
-// or a 429 (a listing changes nothing, so it is always safe to repeat).
+// list runs one listing of contact details, paced page by page, retried as a whole.
 func (s *sender) list(ctx context.Context, q plannr.ListQuery) ([]plannr.ContactDetail, error) {
 	s.lists.Add(1)
+	var details []plannr.ContactDetail
+	err := s.read(ctx, func(ctx context.Context) error {
+		var err error
+		details, err = s.client.List(ctx, q, s.pacer.Wait)
+		return err
+	})
+	return details, err
+}
+
+// read runs a request that changes nothing (a GET, paced by the caller), again after a
+// transient failure or a 429: a read is always safe to repeat.
+func (s *sender) read(ctx context.Context, get func(context.Context) error) error {
 	transient, limited := 0, 0
 	for {
-		details, err := s.client.List(ctx, q, s.pacer.Wait)
+		err := get(ctx)
 		var pe *plannr.Error
 		errors.As(err, &pe)
 		switch s.observe(err) {
 		case answerCreated:
-			return details, nil
+			return nil
 		case answerRateLimited:
 			limited++
 			s.pacer.RateLimited(pe.RetryAfter)
 			if limited > maxRateLimited {
-				return nil, err
+				return err
 			}
 		case answerTransient:
 			transient++
 			if transient > s.retries || sleep(ctx, backoff(transient, retryAfterOf(pe))) != nil {
-				return nil, err
+				return err
 			}
 		default:
-			return nil, err
+			return err
 		}
 	}
 }

@@ -26,6 +26,10 @@ type Summary struct {
 	Rows int
 	// Blank counts empty spreadsheet rows (",,,,"), which hold no contact detail.
 	Blank int
+	// NoDetails counts rows whose value cells a mapping found all empty: no detail to make.
+	NoDetails int
+	// RerunFlags are the flags a rerun on the failed-rows file needs (--mapping, …).
+	RerunFlags []string
 	// Counts is the number of contact details that ended in each status.
 	Counts map[Status]int
 	// FailedRows is the number of source rows written to the failed-rows file.
@@ -72,6 +76,9 @@ func (s *Summary) Print(w io.Writer) {
 	if s.Blank > 0 {
 		fmt.Fprintf(w, " (%d blank, skipped)", s.Blank)
 	}
+	if s.NoDetails > 0 {
+		fmt.Fprintf(w, " (%d with every contact cell empty: nothing to send)", s.NoDetails)
+	}
 	if !s.Finished.IsZero() {
 		fmt.Fprintf(w, " in %s", s.Finished.Sub(s.Started).Round(time.Millisecond))
 	}
@@ -108,10 +115,11 @@ func (s *Summary) Print(w io.Writer) {
 		next = append(next, "Run the same command again to finish: what Plannr already holds is found, not sent twice.",
 			fmt.Sprintf("(%s also holds every row not done, to fix or to run on.)", s.Failed))
 	case s.FailedRows > 0:
-		again := "plannr-import " + s.Failed
+		flags := append([]string{"plannr-import"}, s.RerunFlags...)
 		if s.DryRun {
-			again = "plannr-import --dry-run " + s.Failed
+			flags = append(flags, "--dry-run")
 		}
+		again := strings.Join(append(flags, s.Failed), " ")
 		next = append(next, fmt.Sprintf("Fix the %d %s in %s (the error column says what is wrong), then run:", s.FailedRows, plural(s.FailedRows, "row"), s.Failed), "  "+again)
 	case s.DryRun:
 		next = append(next, "Every row is ready to send.")

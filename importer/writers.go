@@ -57,8 +57,8 @@ func (o *output) close() error {
 // tally counts what the writer has written. The progress reporter reads it while the run
 // goes, so every figure is atomic.
 type tally struct {
-	rows, blank, failedRows, notAttempted atomic.Int64
-	byStatus                              map[Status]*atomic.Int64 // keys fixed at creation
+	rows, blank, empty, failedRows, notAttempted atomic.Int64
+	byStatus                                     map[Status]*atomic.Int64 // keys fixed at creation
 }
 
 func newTally() *tally {
@@ -151,6 +151,10 @@ func (w *writers) write(row *pendingRow) error {
 		t.blank.Add(1)
 		return nil
 	}
+	if len(row.outcomes) == 0 && !row.notAttempted {
+		t.empty.Add(1) // a mapping made no detail of it: every value cell was empty
+		return nil
+	}
 	if row.notAttempted || allNotAttempted(row.outcomes) {
 		t.notAttempted.Add(1)
 		t.failedRows.Add(1)
@@ -193,6 +197,7 @@ func (w *writers) fillSummary() {
 	s, t := w.summary, w.tally
 	s.Rows = int(t.rows.Load())
 	s.Blank = int(t.blank.Load())
+	s.NoDetails = int(t.empty.Load())
 	s.FailedRows = int(t.failedRows.Load())
 	s.NotAttempted = int(t.notAttempted.Load())
 	for st, n := range t.byStatus {

@@ -400,3 +400,77 @@ func (c *Client) List(ctx context.Context, q ListQuery, wait func(context.Contex
 		}
 	}
 }
+
+// AccountPath is the endpoint that finds accounts.
+const AccountPath = "/api/v1/account"
+
+// AccountQuery filters a search of accounts. Plannr's filters match partly.
+type AccountQuery struct {
+	PrimaryEmail string
+	// Type keeps one type of account ("client").
+	Type string
+}
+
+// Account is an account as Plannr answers a search.
+type Account struct {
+	UUID      string `json:"uuid"`
+	Type      string `json:"type"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	// PrimaryEmailRaw is the included primary e-mail: a contact detail object, or a plain
+	// address; read it with PrimaryEmail.
+	PrimaryEmailRaw json.RawMessage `json:"primary_email"`
+}
+
+// PrimaryEmail is the account's primary e-mail address, whatever shape Plannr gave it in;
+// failing that, its "email".
+func (a Account) PrimaryEmail() string {
+	var s string
+	if json.Unmarshal(a.PrimaryEmailRaw, &s) == nil && s != "" {
+		return s
+	}
+	var d ContactDetail
+	if decodeMaybeWrapped(a.PrimaryEmailRaw, &d) == nil && d.Value != "" {
+		return d.Value
+	}
+	return a.Email
+}
+
+// FindAccounts searches accounts, following the paginator; wait, if set, is called before
+// each page's request.
+func (c *Client) FindAccounts(ctx context.Context, q AccountQuery, wait func(context.Context) error) ([]Account, error) {
+	query := url.Values{"per_page": {"500"}, "include": {"primary_email"}}
+	if q.PrimaryEmail != "" {
+		query.Set("filter[primary_email]", q.PrimaryEmail)
+	}
+	if q.Type != "" {
+		query.Set("filter[type]", q.Type)
+	}
+	var all []Account
+	for pageNo := 1; ; pageNo++ {
+		if wait != nil {
+			if err := wait(ctx); err != nil {
+				return all, err
+			}
+		}
+		query.Set("page", strconv.Itoa(pageNo))
+		resp, err := c.do(ctx, http.MethodGet, AccountPath, query, nil)
+		if err != nil {
+			return all, err
+		}
+		var p struct {
+			Data  []Account `json:"data"`
+			Links struct {
+				Next *string `json:"next"`
+			} `json:"links"`
+		}
+		if err := json.Unmarshal(resp.Body, &p); err != nil {
+			return all, fmt.Errorf("GET %s: the answer is not a page of accounts: %w", AccountPath, err)
+		}
+		all = append(all, p.Data...)
+		if p.Links.Next == nil || *p.Links.Next == "" || len(p.Data) == 0 {
+			return all, nil
+		}
+	}
+}

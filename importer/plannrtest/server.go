@@ -39,6 +39,9 @@ type Options struct {
 	// an existing client (the sandbox: the user's file names the clients).
 	Clients   []string
 	AnyClient bool
+	// Accounts are client accounts with names and primary e-mail addresses, found by
+	// GET /api/v1/account; they exist as clients too.
+	Accounts []Account
 	// RateLimit is the number of requests allowed in each Window (Laravel's fixed window);
 	// 0 means no limit. Window defaults to one minute.
 	RateLimit int
@@ -69,6 +72,13 @@ type Faults struct {
 	ErrorAfterStoreRate float64
 	// PostOnly limits the faults other than latency to POST requests.
 	PostOnly bool
+}
+
+// Account is a client account the fake can be searched for.
+type Account struct {
+	UUID                string
+	FirstName, LastName string
+	PrimaryEmail        string
 }
 
 // Detail is a contact detail the fake holds.
@@ -156,6 +166,9 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	for _, c := range opts.Clients {
 		s.clients[strings.ToLower(c)] = true
+	}
+	for _, a := range opts.Accounts {
+		s.clients[strings.ToLower(a.UUID)] = true
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
@@ -294,6 +307,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.create(w, r, after)
 	case r.URL.Path == "/api/v2/contact-details" && r.Method == http.MethodGet:
 		s.list(w, r)
+	case r.URL.Path == "/api/v1/account" && r.Method == http.MethodGet:
+		s.accounts(w, r)
 	case r.URL.Path == "/api/v2/contact-details":
 		s.answer(w, http.StatusMethodNotAllowed, map[string]string{"message": "The " + r.Method + " method is not supported for route api/v2/contact-details."})
 	default:
@@ -583,6 +598,34 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		"meta": map[string]any{"current_page": page, "last_page": last, "per_page": perPage, "total": total,
 			"from": from + 1, "to": to, "path": s.URL + r.URL.Path},
 	})
+}
+
+// accounts answers a search of accounts: filter[primary_email] and filter[name] match partly,
+// as Plannr's do; every account here is a client.
+func (s *Server) accounts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	email, name := strings.ToLower(q.Get("filter[primary_email]")), strings.ToLower(q.Get("filter[name]"))
+	if t := q.Get("filter[type]"); t != "" && t != "client" {
+		s.answer(w, http.StatusOK, map[string]any{"data": []any{}, "links": map[string]any{"next": nil}})
+		return
+	}
+	include := strings.Split(q.Get("include"), ",")
+	data := []map[string]any{}
+	for _, a := range s.opts.Accounts {
+		full := strings.ToLower(a.FirstName + " " + a.LastName)
+		if !strings.Contains(strings.ToLower(a.PrimaryEmail), email) || !strings.Contains(full, name) {
+			continue
+		}
+		m := map[string]any{"uuid": a.UUID, "type": "client", "role": "client", "first_name": a.FirstName, "last_name": a.LastName}
+		if slices.Contains(include, "primary_email") {
+			m["primary_email"] = map[string]any{"uuid": newUUID(), "type": "email", "name": "Email", "value": a.PrimaryEmail}
+		} else {
+			m["primary_email"] = "App\\Http\\Resources\\ContactDetailResource"
+		}
+		data = append(data, m)
+	}
+	s.answer(w, http.StatusOK, map[string]any{"data": data, "links": map[string]any{"next": nil},
+		"meta": map[string]any{"current_page": 1, "last_page": 1, "total": len(data)}})
 }
 
 func resource(d *Detail, withAccounts bool) map[string]any {
