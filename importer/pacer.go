@@ -2,7 +2,10 @@ package importer
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
+	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,43 +13,83 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Pacer spaces every request to Plannr under one shared rate, and holds all workers back when
-// Plannr says to slow down. It answers "how long to wait?"; whether an answer calls for a
-// retry at all is decided by classify, apart from it.
+// Pacer spends Plannr's request budget for every worker together: fully, and not one
+// request more. It answers "how long to wait?"; whether an answer calls for a retry at all is
+// decided by classify, apart from it.
 //
-// The rate is a token bucket of burst 1, so requests go out evenly spaced rather than in
-// bunches: Plannr counts in a fixed one-minute window, and a burst at a window's edge would
-// spend two windows' budget in a moment.
+// The model: Plannr allows a number of requests a user in a fixed one-minute window, shared
+// with the user's other integrations, and says how many are left (X-RateLimit-Remaining) and,
+// on a 429, when the window ends (Retry-After). The pacer keeps three things:
+//
+//   - a token bucket of burst 1 at the current rate, so requests go out evenly spaced: a burst
+//     at a window's edge would spend two windows' budget in a moment;
+//   - that rate, by additive increase and multiplicative decrease: down by 30% on a 429, up
+//     by 1% of --rate with each clean answer, never above --rate;
+//   - the window, learnt from the answers (a jump in X-RateLimit-Remaining is a new window; a
+//     429's Retry-After is the next one's start): once its length is known, the rate is held
+//     to what is left divided by the time left, and when nothing is left every worker waits
+//     for the next window instead of meeting a 429.
+//
+// Wait is what workers call before each request; Observe and RateLimited feed it answers.
 type Pacer struct {
 	limiter *rate.Limiter
+	max     float64 // --rate; +Inf for none
 
 	mu       sync.Mutex
-	resumeAt time.Time // no request starts before this (a 429's Retry-After)
+	cur      float64   // the AIMD rate
+	budget   float64   // what the window has left a second; +Inf when not known
+	resumeAt time.Time // no request starts before this
 	streak   int       // 429s in a row, for the pause when Plannr gives no Retry-After
+	limit    int       // X-RateLimit-Limit
+	lastLeft int       // the last X-RateLimit-Remaining, -1 before any
+	start    time.Time // the current window's start, once seen
+	window   time.Duration
+	starts   [256]time.Time // when the latest requests started (a ring)
+	next     int
 
 	rateLimited atomic.Int64
 }
 
-// NewPacer paces at perSecond requests a second; 0 means no limit.
+// NewPacer paces at perSecond requests a second; 0 means no limit until Plannr says 429.
 func NewPacer(perSecond float64) *Pacer {
-	limit := rate.Limit(perSecond)
+	max := perSecond
 	if perSecond <= 0 {
-		limit = rate.Inf
+		max = math.Inf(1)
 	}
-	return &Pacer{limiter: rate.NewLimiter(limit, 1)}
+	p := &Pacer{max: max, cur: max, budget: math.Inf(1), lastLeft: -1}
+	p.limiter = rate.NewLimiter(limitOf(max), 1)
+	return p
+}
+
+func limitOf(r float64) rate.Limit {
+	if math.IsInf(r, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(r)
 }
 
 // Wait blocks until a request may start, or ctx is done. Give it the run's context, never a
 // per-request one: the limiter refuses at once a wait longer than a context's deadline.
 func (p *Pacer) Wait(ctx context.Context) error {
-	if err := p.waitPause(ctx); err != nil {
-		return err
+	for {
+		if err := p.waitPause(ctx); err != nil {
+			return err
+		}
+		if err := p.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		// A pause may have begun while this request waited for its turn.
+		p.mu.Lock()
+		now := time.Now()
+		if now.Before(p.resumeAt) {
+			p.mu.Unlock()
+			continue
+		}
+		p.starts[p.next%len(p.starts)] = now
+		p.next++
+		p.mu.Unlock()
+		return nil
 	}
-	if err := p.limiter.Wait(ctx); err != nil {
-		return err
-	}
-	// A 429 may have paused everyone while this request waited for its turn.
-	return p.waitPause(ctx)
 }
 
 func (p *Pacer) waitPause(ctx context.Context) error {
@@ -63,27 +106,139 @@ func (p *Pacer) waitPause(ctx context.Context) error {
 	}
 }
 
-// RateLimited tells the pacer that Plannr answered 429: every worker pauses for retryAfter,
-// or, when Plannr gave none, for a pause that doubles with each 429 in a row.
+// pauseUntil holds every worker until t (a later pause wins). Called with mu held.
+func (p *Pacer) pauseUntil(t time.Time) {
+	if t.After(p.resumeAt) {
+		p.resumeAt = t
+	}
+}
+
+// RateLimited tells the pacer that Plannr answered 429: the rate drops by 30%, and every
+// worker pauses for retryAfter, or, when Plannr gave none, for a pause that doubles with
+// each 429 in a row.
 func (p *Pacer) RateLimited(retryAfter time.Duration) {
 	p.rateLimited.Add(1)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := time.Now()
 	p.streak++
+	// The requests in flight when the limit was hit all come back 429: that is one event,
+	// and the rate drops once for it.
+	if !now.Before(p.resumeAt) {
+		if math.IsInf(p.cur, 1) {
+			p.cur = p.recentRate(now) // no limit was set: start from what was being sent
+		}
+		p.cur = max(p.cur*0.7, 0.5)
+	}
 	d := retryAfter
 	if d <= 0 {
 		d = min(time.Second<<min(p.streak-1, 6), time.Minute)
+	} else {
+		p.seeWindowStart(now.Add(retryAfter)) // the next window starts then
 	}
-	if until := time.Now().Add(d); until.After(p.resumeAt) {
-		p.resumeAt = until
-	}
+	p.pauseUntil(now.Add(d))
+	p.lastLeft = 0
+	p.apply()
 }
 
-// Answered tells the pacer that a request got an answer other than 429.
-func (p *Pacer) Answered() {
+// Observe reads an answer other than a transport failure: its rate-limit headers, and, for
+// any answer but a 429, a step back up.
+func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 	p.mu.Lock()
-	p.streak = 0
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if status != http.StatusTooManyRequests {
+		p.streak = 0
+		if math.IsInf(p.max, 1) {
+			if !math.IsInf(p.cur, 1) {
+				p.cur *= 1.05
+				if p.cur > 1e5 {
+					p.cur = math.Inf(1)
+				}
+			}
+		} else {
+			p.cur = min(p.max, p.cur+p.max/100)
+		}
+	}
+	if l, err := strconv.Atoi(h.Get("X-RateLimit-Limit")); err == nil && l > 0 {
+		p.limit = l
+	}
+	left, err := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	if err != nil || status == http.StatusTooManyRequests {
+		p.apply()
+		return
+	}
+	// The count went up by much more than answers arriving out of order explain: a new
+	// window began while this request was on its way.
+	if p.lastLeft >= 0 && p.limit > 0 && left > p.lastLeft+max(2, p.limit/2) {
+		p.seeWindowStart(sent.Add(now.Sub(sent) / 2))
+	}
+	p.lastLeft = left
+	p.budget = math.Inf(1)
+	if p.window > 0 && !p.start.IsZero() {
+		end := p.start.Add(p.window)
+		for !end.After(now) {
+			p.start, end = end, end.Add(p.window)
+		}
+		// What is left, less the requests already on their way that this answer does
+		// not count yet, over the time left.
+		spare := left - p.startedSince(sent)
+		if spare <= 0 {
+			// Nothing left: wait for the next window rather than meet a 429, with a
+			// margin for how well its start is known.
+			p.pauseUntil(end.Add(min(max(p.window/200, 50*time.Millisecond), 300*time.Millisecond)))
+		} else {
+			p.budget = float64(spare) / end.Sub(now).Seconds()
+		}
+	}
+	p.apply()
+}
+
+// seeWindowStart records that a window began at t, and learns the window's length from the
+// last start seen. Called with mu held.
+func (p *Pacer) seeWindowStart(t time.Time) {
+	if !p.start.IsZero() {
+		// Plannr's window starts with the first request after the last one ended, so the
+		// time between two starts is the window's length or more (a pause in between): the
+		// shortest seen is the best estimate.
+		d := t.Sub(p.start)
+		switch {
+		case d < 500*time.Millisecond:
+			return // the same start, seen twice
+		case p.window == 0 || d < p.window:
+			p.window = d
+		}
+	}
+	p.start = t
+}
+
+// startedSince counts the requests started after t (the ring holds the latest 256).
+func (p *Pacer) startedSince(t time.Time) int {
+	n := 0
+	for _, s := range p.starts {
+		if s.After(t) {
+			n++
+		}
+	}
+	return n
+}
+
+// recentRate is the rate requests started at over the last second.
+func (p *Pacer) recentRate(now time.Time) float64 {
+	return float64(max(1, p.startedSince(now.Add(-time.Second))))
+}
+
+// apply sets the bucket to the lower of the AIMD rate and the window's budget. Called with
+// mu held.
+func (p *Pacer) apply() {
+	p.limiter.SetLimit(limitOf(min(p.cur, p.budget)))
+}
+
+// Rate is the rate the pacer allows now, in requests a second (+Inf: no limit).
+func (p *Pacer) Rate() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return min(p.cur, p.budget)
 }
 
 // RateLimitedCount is the number of 429 answers seen.

@@ -200,6 +200,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if !cfg.DryRun {
 		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries, timeout: cfg.Timeout,
 			breakAfter: max(20, 3*nWorkers), stopFunc: stopDispatch, probe: make(chan struct{})}
+		cfg.Client.Observe = snd.pacer.Observe
 		sched = newScheduler(schedulerWindow)
 		context.AfterFunc(dispatch, sched.wake)
 		for range nWorkers {

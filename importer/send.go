@@ -321,12 +321,10 @@ func (s *sender) read(ctx context.Context, get func(context.Context) error) erro
 	}
 }
 
-// observe classifies an answer and tells the pacer and the breaker of it.
+// observe classifies an answer and tells the breaker of it (the pacer hears of every answer
+// from the client itself).
 func (s *sender) observe(err error) answer {
 	a := classify(err)
-	if a != answerRateLimited {
-		s.pacer.Answered()
-	}
 	s.note(a, err)
 	if a == answerRefused {
 		var pe *plannr.Error

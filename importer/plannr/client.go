@@ -62,7 +62,10 @@ type Client struct {
 	// OnResponse, if set, is called with the header of every answer, whatever its status:
 	// the pacer reads Plannr's rate-limit headers from it.
 	OnResponse func(status int, h http.Header)
-	requests   atomic.Int64
+	// Observe, if set, is told of every answer with the time its request was sent: the
+	// pacer learns Plannr's rate-limit window from it.
+	Observe  func(status int, h http.Header, sent time.Time)
+	requests atomic.Int64
 }
 
 // New checks cfg and returns a Client.
@@ -219,12 +222,16 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("User-Agent", c.userAgent)
 
 	c.requests.Add(1)
+	sent := time.Now()
 	hr, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, scrub(err))
 	}
 	defer hr.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(hr.Body, maxBody))
+	if c.Observe != nil {
+		c.Observe(hr.StatusCode, hr.Header, sent)
+	}
 	if c.OnResponse != nil {
 		c.OnResponse(hr.StatusCode, hr.Header)
 	}
