@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync/atomic"
 
@@ -57,44 +58,113 @@ type rowReader struct {
 
 func (r *rowReader) run() error {
 	r.accounts, r.keys = map[string]bool{}, map[string]bool{}
-	for {
-		rec, err := r.rd.Next()
-		if err == io.EOF {
-			r.flush()
-			return nil
-		}
-		if err != nil {
-			r.flush()
-			return withPath(r.cfg.Input, err)
-		}
-		if r.hard.Err() != nil {
-			r.aborted = true
-			r.flush()
-			return nil
-		}
-		row := &pendingRow{rec: rec}
-		switch {
-		case r.dispatch.Err() != nil:
-			row.notAttempted = true
-		case !rec.Blank && rec.Err == nil:
-			row.results = r.p.binding.Map(rec.Cells)
-			for _, res := range row.results {
-				switch {
-				case !res.Valid():
-				case res.LookupKey != "":
-					r.keys[res.LookupKey] = true
-				default:
-					for _, a := range res.Detail.AccountUUIDs {
-						r.accounts[a] = true
+	ctx, cancel := context.WithCancel(r.hard)
+	defer cancel()
+	chunks := mapInParallel(ctx, r.rd, r.p.binding, runtime.GOMAXPROCS(0))
+	for c := range chunks {
+		<-c.done
+		for i, rec := range c.recs {
+			if r.hard.Err() != nil {
+				r.aborted = true
+				r.flush()
+				return nil
+			}
+			row := &pendingRow{rec: rec}
+			switch {
+			case r.dispatch.Err() != nil:
+				row.notAttempted = true
+			case !rec.Blank && rec.Err == nil:
+				row.results = c.results[i]
+				for _, res := range row.results {
+					switch {
+					case !res.Valid():
+					case res.LookupKey != "":
+						r.keys[res.LookupKey] = true
+					default:
+						for _, a := range res.Detail.AccountUUIDs {
+							r.accounts[a] = true
+						}
 					}
 				}
 			}
+			r.batch = append(r.batch, row)
+			if len(r.accounts)+len(r.keys) >= batchAccounts || len(r.batch) >= batchRows {
+				r.flush()
+			}
 		}
-		r.batch = append(r.batch, row)
-		if (r.snd == nil && r.resolver == nil) || len(r.accounts)+len(r.keys) >= batchAccounts || len(r.batch) >= batchRows {
+		// A dry run has nothing to check against Plannr: hand the rows on as they come.
+		if r.snd == nil && r.resolver == nil {
 			r.flush()
 		}
+		if c.err != nil {
+			r.flush()
+			if c.err == io.EOF {
+				return nil
+			}
+			return withPath(r.cfg.Input, c.err)
+		}
 	}
+	// The reading stopped early: a hard stop.
+	r.aborted = r.hard.Err() != nil
+	r.flush()
+	return nil
+}
+
+// chunk is a run of records, mapped by one of the mapping goroutines.
+type chunk struct {
+	recs    []Record
+	results [][]mapping.Result
+	err     error // after the last record: io.EOF, or why reading stopped
+	done    chan struct{}
+}
+
+// chunkSize is how many records go to a mapping goroutine at once: enough to make the
+// hand-over cheap, few enough to keep memory flat.
+const chunkSize = 256
+
+// mapInParallel reads records and maps them on n goroutines (validating phone numbers is
+// most of a row's cost), handing the chunks back in file order.
+func mapInParallel(ctx context.Context, rd *Reader, b *mapping.Binding, n int) <-chan *chunk {
+	out := make(chan *chunk, 2*n)
+	work := make(chan *chunk, 2*n)
+	for range n {
+		go func() {
+			for c := range work {
+				c.results = make([][]mapping.Result, len(c.recs))
+				for i, rec := range c.recs {
+					if !rec.Blank && rec.Err == nil {
+						c.results[i] = b.Map(rec.Cells)
+					}
+				}
+				close(c.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(out)
+		defer close(work)
+		for {
+			c := &chunk{recs: make([]Record, 0, chunkSize), done: make(chan struct{})}
+			for len(c.recs) < chunkSize && c.err == nil {
+				rec, err := rd.Next()
+				if err != nil {
+					c.err = err
+					break
+				}
+				c.recs = append(c.recs, rec)
+			}
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+			work <- c
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // resolve finds the accounts of the batch's lookup keys and settles the batch's rows.
