@@ -75,7 +75,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if err := p.waitPause(ctx); err != nil {
 			return err
 		}
-		if err := p.limiter.Wait(ctx); err != nil {
+		if err := p.waitTurn(ctx); err != nil {
 			return err
 		}
 		// A pause may have begun while this request waited for its turn.
@@ -89,6 +89,25 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		p.next++
 		p.mu.Unlock()
 		return nil
+	}
+}
+
+// waitTurn waits for a token of the bucket. It does not use Limiter.Wait: a waiter keeps
+// the delay it reserved when the rate changes, so workers that queued while the rate was
+// low would hold on to long waits after it rose. A long wait is taken in short steps, each
+// with a new reservation at the rate of the moment.
+func (p *Pacer) waitTurn(ctx context.Context) error {
+	const step = 100 * time.Millisecond
+	for {
+		r := p.limiter.Reserve()
+		d := r.Delay()
+		if d <= step {
+			return sleep(ctx, d)
+		}
+		r.Cancel()
+		if err := sleep(ctx, step); err != nil {
+			return err
+		}
 	}
 }
 
@@ -168,9 +187,14 @@ func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 		p.apply()
 		return
 	}
-	// The count went up by much more than answers arriving out of order explain: a new
-	// window began while this request was on its way.
-	if p.lastLeft >= 0 && p.limit > 0 && left > p.lastLeft+max(2, p.limit/2) {
+	switch {
+	case p.lastLeft < 0 && p.limit > 0 && left >= p.limit-p.next:
+		// The first answer, and nobody else has used this window: it began with this run's
+		// first request.
+		p.seeWindowStart(sent.Add(now.Sub(sent) / 2))
+	case p.lastLeft >= 0 && p.limit > 0 && left > p.lastLeft+max(2, p.limit/2):
+		// The count went up by much more than answers arriving out of order explain: a new
+		// window began while this request was on its way.
 		p.seeWindowStart(sent.Add(now.Sub(sent) / 2))
 	}
 	p.lastLeft = left
@@ -179,6 +203,12 @@ func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 		end := p.start.Add(p.window)
 		for !end.After(now) {
 			p.start, end = end, end.Add(p.window)
+		}
+		if sent.Add(now.Sub(sent) / 2).Before(p.start) {
+			// The request reached Plannr in the window before this one: what it says is
+			// left was left there.
+			p.apply()
+			return
 		}
 		// What is left, less the requests already on their way that this answer does
 		// not count yet, over the time left.
