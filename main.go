@@ -90,6 +90,7 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 	fs.StringVar(&accountUUID, "account-uuid", "", "the firm's account `UUID` (default $PLANNR_ACCOUNT_UUID)")
 	fs.StringVar(&baseURL, "base-url", "", "the API's root `URL` (default $PLANNR_BASE_URL, else "+plannr.DefaultBaseURL+")")
 	fs.Float64Var(&cfg.Rate, "rate", 8, "requests a second to Plannr, all together (`N`; Plannr allows 500 a minute; 0: no limit)")
+	fs.IntVar(&cfg.Burst, "burst", 1, "requests that may go out at once after a lull (`N`; 1 spaces every request evenly)")
 	fs.IntVar(&cfg.Workers, "workers", 0, "requests in flight at most (`N`; default: enough for --rate at 1 s a request)")
 	fs.IntVar(&cfg.Retries, "retries", 6, "times a detail is sent again after a network error or 5xx (`N`)")
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "time allowed for each request (`D`, e.g. 30s)")
@@ -117,8 +118,8 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		return fail("name the CSV file to import, e.g. plannr-import --dry-run contacts.csv")
 	case len(inputs) > 1:
 		return fail("one input file at a time, got %d: %s", len(inputs), strings.Join(inputs, " "))
-	case cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retries < 0 || timeout <= 0:
-		return fail("--rate, --workers and --retries must not be negative, and --timeout must be more than 0")
+	case cfg.Rate < 0 || cfg.Workers < 0 || cfg.Retries < 0 || timeout <= 0 || cfg.Burst < 1:
+		return fail("--rate, --workers and --retries must not be negative, --burst must be 1 or more, and --timeout must be more than 0")
 	}
 	cfg.Input = inputs[0]
 	if cfg.Delimiter, err = importer.ParseDelimiter(delimiter); err != nil {

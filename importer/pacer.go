@@ -51,13 +51,14 @@ type Pacer struct {
 }
 
 // NewPacer paces at perSecond requests a second; 0 means no limit until Plannr says 429.
-func NewPacer(perSecond float64) *Pacer {
+// burst is how many requests may go out at once from a full bucket: 1 spaces them evenly.
+func NewPacer(perSecond float64, burst int) *Pacer {
 	max := perSecond
 	if perSecond <= 0 {
 		max = math.Inf(1)
 	}
 	p := &Pacer{max: max, cur: max, budget: math.Inf(1), lastLeft: -1}
-	p.limiter = rate.NewLimiter(limitOf(max), 1)
+	p.limiter = rate.NewLimiter(limitOf(max), burst)
 	return p
 }
 

@@ -17,7 +17,7 @@ func headers(limit, remaining int) http.Header {
 }
 
 func TestPacerAIMD(t *testing.T) {
-	p := NewPacer(20)
+	p := NewPacer(20, 1)
 	if p.Rate() != 20 {
 		t.Fatalf("start %v", p.Rate())
 	}
@@ -41,7 +41,7 @@ func TestPacerAIMD(t *testing.T) {
 }
 
 func TestPacerUnlimitedLearnsFromA429(t *testing.T) {
-	p := NewPacer(0)
+	p := NewPacer(0, 1)
 	if !math.IsInf(p.Rate(), 1) {
 		t.Fatalf("no limit: %v", p.Rate())
 	}
@@ -55,7 +55,7 @@ func TestPacerUnlimitedLearnsFromA429(t *testing.T) {
 }
 
 func TestPacerPausesEveryoneOnRetryAfter(t *testing.T) {
-	p := NewPacer(0)
+	p := NewPacer(0, 1)
 	p.RateLimited(300 * time.Millisecond)
 	start := time.Now()
 	if err := p.Wait(context.Background()); err != nil {
@@ -75,7 +75,7 @@ func TestPacerPausesEveryoneOnRetryAfter(t *testing.T) {
 // The window is learnt from the jumps in X-RateLimit-Remaining; then the rate is what is
 // left over the time left, and an empty window is waited out rather than met with a 429.
 func TestPacerLearnsTheWindow(t *testing.T) {
-	p := NewPacer(100)
+	p := NewPacer(100, 1)
 	now := time.Now()
 	p.seeWindowStart(now.Add(-20 * time.Second))
 	p.seeWindowStart(now.Add(-10 * time.Second)) // two starts 10s apart: a 10s window
@@ -101,7 +101,7 @@ func TestPacerLearnsTheWindow(t *testing.T) {
 		t.Errorf("with nothing left, paused for %v; want the ~10s to the window's end", pause)
 	}
 	// A jump in what is left is a new window.
-	p2 := NewPacer(100)
+	p2 := NewPacer(100, 1)
 	p2.Observe(200, headers(200, 3), time.Now())
 	p2.Observe(200, headers(200, 199), time.Now())
 	if p2.start.IsZero() {

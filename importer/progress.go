@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -25,6 +26,7 @@ type progress struct {
 	quit, done chan struct{}
 	lastReqs   int64
 	lastAt     time.Time
+	recent     float64 // requests a second, smoothed
 }
 
 func newProgress(cfg Config, w *writers, snd *sender) *progress {
@@ -98,11 +100,18 @@ func (p *progress) report() {
 	if p.snd != nil {
 		now := time.Now()
 		reqs := p.snd.client.Requests()
-		recent := float64(reqs-p.lastReqs) / now.Sub(p.lastAt).Seconds()
+		instant := float64(reqs-p.lastReqs) / now.Sub(p.lastAt).Seconds()
+		if p.recent == 0 {
+			p.recent = instant
+		}
+		p.recent = 0.8*p.recent + 0.2*instant // smoothed over the last few reports
 		p.lastReqs, p.lastAt = reqs, now
-		desc += fmt.Sprintf(" · %.1f req/s", recent)
+		desc += fmt.Sprintf(" · %.1f req/s", p.recent)
+		if allowed := p.snd.pacer.Rate(); !math.IsInf(allowed, 1) {
+			desc += fmt.Sprintf(", pacing at %.1f/s", allowed)
+		}
 		if p.cfg.Rate > 0 {
-			desc += fmt.Sprintf(" of %g allowed", p.cfg.Rate)
+			desc += fmt.Sprintf(" (--rate %g)", p.cfg.Rate)
 		}
 		if n := p.snd.pacer.RateLimitedCount(); n > 0 {
 			desc += fmt.Sprintf(" · %d × 429", n)

@@ -47,6 +47,9 @@ type Config struct {
 	Rate float64
 	// Workers is the number of requests in flight at most; 0 means DefaultWorkers(Rate).
 	Workers int
+	// Burst is how many requests may go out at once after a lull (default 1: evenly
+	// spaced; Plannr counts in fixed windows, where a burst at the edge spends two at once).
+	Burst int
 	// Retries is how many times a detail is sent again after a transient failure.
 	Retries int
 	// Timeout is the client's per-request timeout: after a timeout, the server is given as
@@ -198,7 +201,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	var workers sync.WaitGroup
 	finished := make(chan *pendingRow, 1024)
 	if !cfg.DryRun {
-		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate), retries: cfg.Retries, timeout: cfg.Timeout,
+		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate, max(1, cfg.Burst)), retries: cfg.Retries, timeout: cfg.Timeout,
 			breakAfter: max(20, 3*nWorkers), stopFunc: stopDispatch, probe: make(chan struct{})}
 		cfg.Client.Observe = snd.pacer.Observe
 		sched = newScheduler(schedulerWindow)

@@ -95,11 +95,11 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %7d rows\n", "not tried", s.NotAttempted)
 	}
 	if s.Requests > 0 {
-		fmt.Fprintf(w, "Requests:    %d (%s", s.Requests, perSecond(s.Requests, s.Finished.Sub(s.Started)))
+		fmt.Fprintf(w, "Requests:    %d, %s accepted", s.Requests, perSecond(s.Requests-s.RateLimited, s.Finished.Sub(s.Started)))
 		if s.Rate > 0 {
-			fmt.Fprintf(w, " of %g allowed", s.Rate)
+			fmt.Fprintf(w, " (--rate %g)", s.Rate)
 		}
-		fmt.Fprintf(w, "), %d answered 429; %d listings to find existing details\n", s.RateLimited, s.Listings)
+		fmt.Fprintf(w, "; %d answered 429; %d listings to find existing details\n", s.RateLimited, s.Listings)
 	}
 	fmt.Fprintf(w, "Results:     %s\n", s.Results)
 	fmt.Fprintf(w, "Failed rows: %s (%d %s)\n", s.Failed, s.FailedRows, plural(s.FailedRows, "row"))

@@ -126,6 +126,7 @@ type Server struct {
 	rng         *mrand.Rand
 	clients     map[string]bool
 	details     []*Detail
+	byAccount   map[string][]int // account → indexes into details, oldest first
 	windowStart time.Time
 	windowCount int
 	inFlight    int
@@ -162,6 +163,7 @@ func NewServer(opts Options) (*Server, error) {
 		ln:          ln,
 		rng:         mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		clients:     map[string]bool{},
+		byAccount:   map[string][]int{},
 		stats:       Stats{ByStatus: map[int]int{}},
 	}
 	for _, c := range opts.Clients {
@@ -466,11 +468,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, after int) {
 	}
 	d.UUID = newUUID()
 	if d.IsPrimary {
-		for _, other := range s.details {
-			if other.Type == d.Type && overlaps(other.AccountUUIDs, d.AccountUUIDs) {
+		for _, i := range s.indexesOf(d.AccountUUIDs) {
+			if other := s.details[i]; other.Type == d.Type {
 				other.IsPrimary = false
 			}
 		}
+	}
+	for _, a := range d.AccountUUIDs {
+		s.byAccount[a] = append(s.byAccount[a], len(s.details))
 	}
 	s.details = append(s.details, d)
 	s.stats.Creates++
@@ -560,9 +565,15 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	var match []*Detail
-	for _, d := range s.details {
-		if (accounts == nil || overlaps(d.AccountUUIDs, accounts)) &&
-			(typ == "" || d.Type == typ) && (uuidF == "" || d.UUID == uuidF) &&
+	candidates := s.details
+	if accounts != nil {
+		candidates = nil
+		for _, i := range s.indexesOf(accounts) {
+			candidates = append(candidates, s.details[i])
+		}
+	}
+	for _, d := range candidates {
+		if (typ == "" || d.Type == typ) && (uuidF == "" || d.UUID == uuidF) &&
 			(value == "" || strings.Contains(strings.ToLower(d.Value), value)) {
 			c := *d
 			match = append(match, &c)
@@ -628,6 +639,17 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request) {
 		"meta": map[string]any{"current_page": 1, "last_page": 1, "total": len(data)}})
 }
 
+// indexesOf returns the indexes of the details owned by any of accounts, oldest first.
+// Called with mu held.
+func (s *Server) indexesOf(accounts []string) []int {
+	var idx []int
+	for _, a := range accounts {
+		idx = append(idx, s.byAccount[a]...)
+	}
+	slices.Sort(idx)
+	return slices.Compact(idx)
+}
+
 func resource(d *Detail, withAccounts bool) map[string]any {
 	ts := d.CreatedAt.Format(time.RFC3339)
 	m := map[string]any{"uuid": d.UUID, "type": d.Type, "name": d.Name, "value": d.Value,
@@ -687,15 +709,6 @@ func wellFormedUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-func overlaps(a, b []string) bool {
-	for _, x := range a {
-		if slices.Contains(b, x) {
-			return true
-		}
-	}
-	return false
 }
 
 func newUUID() string {
