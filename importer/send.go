@@ -326,8 +326,13 @@ func (s *sender) read(ctx context.Context, get func(context.Context) error) erro
 func (s *sender) observe(err error) answer {
 	a := classify(err)
 	s.note(a, err)
+	var pe *plannr.Error
+	if a != answerRefused && (err == nil || errors.As(err, &pe)) {
+		// Plannr answered without refusing the credentials: the workers need not wait
+		// for the first POST's answer to know they are good.
+		s.probeOnce.Do(func() { close(s.probe) })
+	}
 	if a == answerRefused {
-		var pe *plannr.Error
 		errors.As(err, &pe)
 		what := "the token (PLANNR_TOKEN or --token-file)"
 		if pe.StatusCode == http.StatusForbidden {
