@@ -188,15 +188,17 @@ func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 		p.apply()
 		return
 	}
+	// Plannr counts a request when it arrives, before the work that makes most of the
+	// latency: the time it was sent is the nearest known.
 	switch {
 	case p.lastLeft < 0 && p.limit > 0 && left >= p.limit-p.next:
 		// The first answer, and nobody else has used this window: it began with this run's
 		// first request.
-		p.seeWindowStart(sent.Add(now.Sub(sent) / 2))
+		p.seeWindowStart(sent)
 	case p.lastLeft >= 0 && p.limit > 0 && left > p.lastLeft+max(2, p.limit/2):
 		// The count went up by much more than answers arriving out of order explain: a new
-		// window began while this request was on its way.
-		p.seeWindowStart(sent.Add(now.Sub(sent) / 2))
+		// window began with this request.
+		p.seeWindowStart(sent)
 	}
 	p.lastLeft = left
 	p.budget = math.Inf(1)
@@ -205,7 +207,7 @@ func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 		for !end.After(now) {
 			p.start, end = end, end.Add(p.window)
 		}
-		if sent.Add(now.Sub(sent) / 2).Before(p.start) {
+		if sent.Before(p.start) {
 			// The request reached Plannr in the window before this one: what it says is
 			// left was left there.
 			p.apply()
@@ -214,6 +216,13 @@ func (p *Pacer) Observe(status int, h http.Header, sent time.Time) {
 		// What is left, less the requests already on their way that this answer does
 		// not count yet, over the time left.
 		spare := left - p.startedSince(sent)
+		fresh := now.Sub(p.start) < p.window/5
+		if spare <= 0 && fresh {
+			// A window cannot be spent so soon by this run: the answer is most likely
+			// the last window's, and if not, a 429 will say so.
+			p.apply()
+			return
+		}
 		if spare <= 0 {
 			// Nothing left: wait for the next window rather than meet a 429, with a
 			// margin for how well its start is known.

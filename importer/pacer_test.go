@@ -77,28 +77,36 @@ func TestPacerPausesEveryoneOnRetryAfter(t *testing.T) {
 func TestPacerLearnsTheWindow(t *testing.T) {
 	p := NewPacer(100, 1)
 	now := time.Now()
-	p.seeWindowStart(now.Add(-20 * time.Second))
-	p.seeWindowStart(now.Add(-10 * time.Second)) // two starts 10s apart: a 10s window
+	p.seeWindowStart(now.Add(-25 * time.Second))
+	p.seeWindowStart(now.Add(-15 * time.Second)) // two starts 10s apart: a 10s window
 	if p.window != 10*time.Second {
 		t.Fatalf("window %v", p.window)
 	}
-	p.seeWindowStart(now.Add(-10*time.Second + 100*time.Millisecond)) // the same start, seen late
+	p.seeWindowStart(now.Add(-15*time.Second + 100*time.Millisecond)) // the same start, seen late
 	if p.window != 10*time.Second {
 		t.Errorf("a start seen twice changed the window: %v", p.window)
 	}
-	// 10 s into the window: half of a 200 budget left over 10 s... minus nothing in flight.
+	// 5 s into the window (it rolls on from -15s): 100 left over the 5 s to go.
 	p.lastLeft = 100
 	p.Observe(200, headers(200, 100), time.Now())
-	if got := p.Rate(); math.Abs(got-10) > 0.5 {
-		t.Errorf("with 100 left and ~10s to go: %v, want about 10/s", got)
+	if got := p.Rate(); math.Abs(got-20) > 1 {
+		t.Errorf("with 100 left and ~5s to go: %v, want about 20/s", got)
+	}
+	// An answer from a request sent before this window began says nothing of it.
+	p.Observe(200, headers(200, 0), now.Add(-6*time.Second))
+	p.mu.Lock()
+	paused := p.resumeAt.After(time.Now())
+	p.mu.Unlock()
+	if paused {
+		t.Error("an answer from the last window paused this one")
 	}
 	// Nothing left: everyone waits for the window to end.
 	p.Observe(200, headers(200, 0), time.Now())
 	p.mu.Lock()
 	pause := time.Until(p.resumeAt)
 	p.mu.Unlock()
-	if pause < 9*time.Second || pause > 11*time.Second {
-		t.Errorf("with nothing left, paused for %v; want the ~10s to the window's end", pause)
+	if pause < 4*time.Second || pause > 6*time.Second {
+		t.Errorf("with nothing left, paused for %v; want the ~5s to the window's end", pause)
 	}
 	// A jump in what is left is a new window.
 	p2 := NewPacer(100, 1)

@@ -267,12 +267,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	// Like PHP behind a web server, the work goes on when the client hangs up: a request
-	// that timed out on the client's side may still create its detail.
-	time.Sleep(delay)
+	// Laravel's throttle counts a request when it arrives, before the work that makes the
+	// latency.
 	if !s.allow(w) {
 		return
 	}
+	// Like PHP behind a web server, the work goes on when the client hangs up: a request
+	// that timed out on the client's side may still create its detail.
+	time.Sleep(delay)
 	if f.PostOnly && r.Method != http.MethodPost {
 		roll, rollStore = 1, 1
 	}
