@@ -4,15 +4,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,13 +40,24 @@ func main() {
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-signals
-		fmt.Fprintln(os.Stderr, "\nplannr-import: stopping: no new requests; waiting a few seconds for those in flight (press Ctrl-C again to abort them)")
+		logStop("stopping: no new requests; waiting a few seconds for those in flight (press Ctrl-C again to abort them)")
 		cancel()
 		<-signals
-		fmt.Fprintln(os.Stderr, "\nplannr-import: aborting")
+		logStop("aborting the requests in flight")
 		close(abort)
 	}()
 	os.Exit(run(ctx, abort, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// logStop says what a signal did: as a JSON record when the logs are JSON, else as a line.
+func logStop(msg string) {
+	if l := stopLog.Load(); l != nil {
+		if _, json := l.Handler().(*slog.JSONHandler); json {
+			l.Warn(msg)
+			return
+		}
+	}
+	fmt.Fprintln(os.Stderr, "\nplannr-import: "+msg)
 }
 
 const usageHead = `Usage: plannr-import [flags] INPUT.csv
@@ -72,8 +87,8 @@ Exit codes:
 // run is the whole command, apart from signals and the process exit.
 func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg := importer.Config{Abort: abort}
-	var tokenFile, accountUUID, baseURL, mappingFile, delimiter string
-	var sandbox, printMapping bool
+	var tokenFile, accountUUID, baseURL, mappingFile, delimiter, summaryPath, logFormat string
+	var sandbox, printMapping, showVersion, verbose bool
 	var timeout time.Duration
 	fs := flag.NewFlagSet("plannr-import", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -94,6 +109,10 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 	fs.IntVar(&cfg.Workers, "workers", 0, "requests in flight at most (`N`; default: enough for --rate at 1 s a request)")
 	fs.IntVar(&cfg.Retries, "retries", 6, "times a detail is sent again after a network error or 5xx (`N`)")
 	fs.DurationVar(&timeout, "timeout", 30*time.Second, "time allowed for each request (`D`, e.g. 30s)")
+	fs.StringVar(&summaryPath, "summary", "", "write a JSON summary of the run to `PATH` at the end, whatever the exit code (for monitoring)")
+	fs.StringVar(&logFormat, "log-format", "text", "how messages on stderr are written: text or json (`FORMAT`)")
+	fs.BoolVar(&verbose, "v", false, "log every request: method, path, status, attempt, latency")
+	fs.BoolVar(&showVersion, "version", false, "print the version and stop")
 	usage := func(w io.Writer) {
 		fmt.Fprint(w, usageHead)
 		fs.SetOutput(w)
@@ -101,8 +120,31 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		fs.SetOutput(io.Discard)
 		fmt.Fprint(w, usageTail)
 	}
+	var logger *slog.Logger
+	writeSummary := func(summary *importer.Summary, errMsg string, code int) {
+		if summaryPath == "" {
+			return
+		}
+		var j importer.JSONSummary
+		if summary != nil {
+			j = summary.JSON(version())
+		} else {
+			now := time.Now().UTC()
+			j = importer.JSONSummary{Version: version(), Started: now, Finished: now, Input: cfg.Input}
+		}
+		j.Error, j.ExitCode = errMsg, code
+		if err := writeJSONFile(summaryPath, j); err != nil {
+			fmt.Fprintf(stderr, "plannr-import: cannot write --summary: %v\n", err)
+		}
+	}
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "plannr-import: "+format+"\n", a...)
+		msg := fmt.Sprintf(format, a...)
+		if logger != nil && logFormat == "json" {
+			logger.Error(msg)
+		} else {
+			fmt.Fprintf(stderr, "plannr-import: %s\n", msg)
+		}
+		writeSummary(nil, msg, importer.ExitConfig)
 		return importer.ExitConfig
 	}
 
@@ -111,6 +153,11 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 	case errors.Is(err, flag.ErrHelp):
 		usage(stdout)
 		return importer.ExitOK
+	case err == nil && showVersion:
+		fmt.Fprintf(stdout, "plannr-import %s\n", longVersion())
+		return importer.ExitOK
+	case err == nil && logFormat != "text" && logFormat != "json":
+		return fail("--log-format must be text or json, not %q", logFormat)
 	case err != nil:
 		return fail("%v (run plannr-import -h for help)", err)
 	case len(inputs) == 0:
@@ -122,6 +169,24 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		return fail("--rate, --workers and --retries must not be negative, --burst must be 1 or more, and --timeout must be more than 0")
 	}
 	cfg.Input = inputs[0]
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	if logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	}
+	stopLog.Store(logger)
+	cfg.Log = logger
+	say := func(msg string) {
+		if logFormat == "json" {
+			logger.Info(msg)
+		} else {
+			fmt.Fprintln(stderr, "plannr-import: "+msg)
+		}
+	}
 	if cfg.Delimiter, err = importer.ParseDelimiter(delimiter); err != nil {
 		return fail("%v", err)
 	}
@@ -148,11 +213,12 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		cfg.RerunFlags = append(cfg.RerunFlags, "--default-country", cfg.DefaultCountry)
 	}
 	if f, ok := stderr.(*os.File); ok {
-		cfg.Progress, cfg.ProgressBar = stderr, term.IsTerminal(int(f.Fd()))
+		cfg.Progress, cfg.ProgressBar = stderr, term.IsTerminal(int(f.Fd())) && logFormat == "text"
 	}
 
 	var fake *plannrtest.Server
-	if !cfg.DryRun {
+	// A dry run needs no credentials; given them, it asks Plannr (read-only) what exists.
+	if !cfg.DryRun || tokenFile != "" || getenv("PLANNR_TOKEN") != "" {
 		var token string
 		switch {
 		case sandbox:
@@ -165,7 +231,7 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 			defer fake.Close()
 			fake.SetFaults(plannrtest.Faults{Latency: 40 * time.Millisecond, Jitter: 80 * time.Millisecond})
 			token, accountUUID, baseURL = fake.Token, fake.AccountUUID, fake.URL
-			fmt.Fprintf(stderr, "plannr-import: sandbox: importing into a fake Plannr at %s; nothing leaves this machine\n", fake.URL)
+			say(fmt.Sprintf("sandbox: importing into a fake Plannr at %s; nothing leaves this machine", fake.URL))
 		default:
 			if token, err = readToken(tokenFile, getenv); err != nil {
 				return fail("%v", err)
@@ -192,25 +258,67 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 		if err != nil {
 			return fail("%v", err)
 		}
+		if verbose {
+			cfg.Client.Log = logger
+		}
 	}
 
 	summary, err := importer.Run(ctx, cfg)
 	if summary != nil {
-		summary.Print(stderr)
+		if logFormat == "json" {
+			j := summary.JSON(version())
+			logger.Info("summary", "input", j.Input, "results", j.Results, "failed", j.Failed, "rows", j.Rows,
+				"counts", j.Counts, "failed_rows", j.FailedRows, "not_attempted", j.NotAttempted, "requests", j.Requests,
+				"rate_limited_429", j.RateLimited, "achieved_rate_per_second", j.AchievedRate, "stopped", j.Stopped,
+				"stop_reason", j.StopReason, "exit_code", j.ExitCode)
+		} else {
+			summary.Print(stderr)
+		}
 	}
 	if fake != nil {
-		fmt.Fprintf(stderr, "sandbox: the fake Plannr now holds %d contact details; it stops with this run\n", len(fake.Details()))
+		say(fmt.Sprintf("sandbox: the fake Plannr now holds %d contact details; it stops with this run", len(fake.Details())))
 	}
 	if err != nil {
-		return fail("%v", err)
+		if summary == nil {
+			return fail("%v", err)
+		}
+		// The run had begun (its summary is printed) when the input failed it.
+		fmt.Fprintf(stderr, "plannr-import: %v\n", err)
+		writeSummary(summary, err.Error(), importer.ExitConfig)
+		return importer.ExitConfig
 	}
+	writeSummary(summary, "", summary.ExitCode())
 	return summary.ExitCode()
 }
+
+// writeJSONFile writes v to path whole or not at all: monitoring never reads half a file.
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// stopLog is the logger the signal handler speaks through, once run has made it.
+var stopLog atomic.Pointer[slog.Logger]
 
 // readToken takes the token from --token-file, else from $PLANNR_TOKEN. The token never
 // appears in a message.
 func readToken(tokenFile string, getenv func(string) string) (string, error) {
 	if tokenFile != "" {
+		fi, err := os.Stat(tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("cannot read --token-file: %v", err)
+		}
+		// As ssh does with keys: a secret others can read is refused, not used.
+		if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+			return "", fmt.Errorf("--token-file %s can be read by other users (mode %04o): make it yours alone with chmod 600 %s", tokenFile, perm, tokenFile)
+		}
 		data, err := os.ReadFile(tokenFile)
 		if err != nil {
 			return "", fmt.Errorf("cannot read --token-file: %v", err)
@@ -225,6 +333,27 @@ func readToken(tokenFile string, getenv func(string) string) (string, error) {
 		return token, nil
 	}
 	return "", fmt.Errorf("set PLANNR_TOKEN to a Plannr API token (or use --token-file PATH); to try the tool without one, use --sandbox or --dry-run")
+}
+
+// longVersion is what --version prints: the module version, the VCS revision and the Go
+// that built it.
+func longVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(no build information)"
+	}
+	rev, modified := "unknown revision", ""
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = "revision " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = ", modified"
+			}
+		}
+	}
+	return fmt.Sprintf("%s (%s%s, %s)", bi.Main.Version, rev, modified, bi.GoVersion)
 }
 
 // version is the module version and VCS revision the binary was built from.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -344,5 +345,148 @@ func TestPrintMapping(t *testing.T) {
 	code, _, errOut = runCLI(t, "--dry-run", "--mapping", m, "--results", results, "--failed", filepath.Join(dir, "f.csv"), "testdata/wide-export.csv")
 	if code != 1 || !strings.Contains(errOut, "valid           15") {
 		t.Errorf("the printed mapping, used: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "plannr-import ") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+func TestTokenFileMustBePrivate(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	os.WriteFile(token, []byte("s3cr3t-token-value\n"), 0o644)
+	os.Chmod(token, 0o644)
+	input := filepath.Join(dir, "in.csv")
+	os.WriteFile(input, []byte("account_uuids,type,name,value\n"), 0o600)
+	code, _, errOut := runWithEnv(t, map[string]string{"PLANNR_ACCOUNT_UUID": "7ed9c726-2d6d-45cf-87fc-6fae4f163072"}, "--token-file", token, input)
+	if code != 2 || !strings.Contains(errOut, "can be read by other users (mode 0644): make it yours alone with chmod 600") || strings.Contains(errOut, "s3cr3t") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// --summary is written whatever the exit code, and --log-format json keeps stderr to JSON lines.
+func TestSummaryAndJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "summary.json")
+	results, failed := filepath.Join(dir, "r.csv"), filepath.Join(dir, "f.csv")
+	code, out, errOut := runCLI(t, "--sandbox", "--rate", "0", "--log-format", "json", "-v", "--summary", summary,
+		"--results", results, "--failed", failed, "testdata/contacts.csv")
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	debug, sawSummary := 0, false
+	for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("a stderr line is not JSON: %q", line)
+		}
+		if rec["msg"] == "request" {
+			debug++
+			if rec["method"] == nil || rec["path"] == nil || rec["latency_ms"] == nil || rec["attempt"] == nil {
+				t.Errorf("request line lacks a field: %v", rec)
+			}
+		}
+		if rec["msg"] == "summary" {
+			sawSummary = true
+		}
+	}
+	if debug < 23 || !sawSummary {
+		t.Errorf("%d request lines, summary %v:\n%s", debug, sawSummary, errOut)
+	}
+	var j map[string]any
+	data, err := os.ReadFile(summary)
+	if err != nil || json.Unmarshal(data, &j) != nil {
+		t.Fatalf("summary file: %v %s", err, data)
+	}
+	counts := j["counts"].(map[string]any)
+	requests := j["requests"].(map[string]any)
+	if j["exit_code"] != 1.0 || counts["created"] != 23.0 || counts["invalid"] != 12.0 || requests["create_contact_detail"] != 23.0 ||
+		requests["list_contact_details"] == 0.0 || j["version"] == "" || j["input"] != "testdata/contacts.csv" {
+		t.Errorf("summary %s", data)
+	}
+
+	// A configuration error writes one too.
+	code, _, _ = runCLI(t, "--dry-run", "--summary", summary, filepath.Join(dir, "missing.csv"))
+	data, _ = os.ReadFile(summary)
+	json.Unmarshal(data, &j)
+	if code != 2 || j["exit_code"] != 2.0 || !strings.Contains(j["error"].(string), "no such file") {
+		t.Errorf("exit %d, summary %s", code, data)
+	}
+}
+
+// The dry run says what a real run would do, and how long it would take.
+func TestDryRunPlan(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errOut := runCLI(t, "--dry-run", "--rate", "8", "--results", filepath.Join(dir, "r.csv"), "--failed", filepath.Join(dir, "f.csv"), "testdata/contacts.csv")
+	if code != 1 || !strings.Contains(errOut, "Plan:        23 to create: about 3 s at 8/s (480 a minute)") {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
+}
+
+// With credentials, a dry run asks Plannr (read-only) what is there already.
+func TestDryRunWithCredentialsFindsExisting(t *testing.T) {
+	srv, err := plannrtest.NewServer(plannrtest.Options{AnyClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	env := map[string]string{"PLANNR_TOKEN": srv.Token, "PLANNR_ACCOUNT_UUID": srv.AccountUUID, "PLANNR_BASE_URL": srv.URL}
+	dir := t.TempDir()
+	args := []string{"--rate", "0", "--results", filepath.Join(dir, "r.csv"), "--failed", filepath.Join(dir, "f.csv"), "testdata/contacts.csv"}
+	if code, _, errOut := runWithEnv(t, env, args...); code != 1 {
+		t.Fatalf("the import: %d %s", code, errOut)
+	}
+	creates := srv.Stats().Creates
+	code, _, errOut := runWithEnv(t, env, append([]string{"--dry-run"}, args...)...)
+	if code != 1 || !strings.Contains(errOut, "Plan:        0 to create, 23 already in Plannr") || srv.Stats().Creates != creates || srv.Stats().ByStatus[201] != creates {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
+}
+
+// Hostile files end in exit 1 or 2 with a clear message: no panic, no hang.
+func TestHostileFiles(t *testing.T) {
+	const canonical = "account_uuids,type,name,value\n"
+	const good = "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,Home,a@example.com\n"
+	binary := make([]byte, 4096)
+	for i := range binary {
+		binary[i] = byte(i * 7)
+	}
+	many := make([]string, 100_000)
+	for i := range many {
+		many[i] = fmt.Sprintf("c%d", i)
+	}
+	tests := []struct {
+		name    string
+		content string
+		args    []string
+		code    int
+		want    string
+	}{
+		{"empty", "", nil, 2, "is empty"},
+		{"header only, not ours", "Name,Phone\n", nil, 2, `column "account_uuids" is missing from the header`},
+		{"binary", string(binary), nil, 2, "NUL bytes"},
+		{"a 2 MB field", canonical + good + "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,Home,\"" + strings.Repeat("x", 2<<20) + "\"\n" + good, nil, 1, "longer than 1024 KiB"},
+		{"100,000 columns", strings.Join(many, ",") + "\n" + strings.Repeat("1,", 99_999) + "1\n", nil, 2, "(100000 columns)"},
+		{"unterminated quote", canonical + good + "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,\"Home,a@example.com\n" + good, nil, 1, "a quoted field opened here is not closed"},
+		{"NUL bytes in a row", canonical + good + "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,Ho\x00me,a@example.com\n", nil, 1, "has a NUL byte"},
+		{"invalid UTF-8, said to be UTF-8", canonical + good + "7ed9c726-2d6d-45cf-87fc-6fae4f163072,email,Caf\xe9,a@example.com\n", []string{"--encoding", "utf-8"}, 1, "is not valid UTF-8"},
+		{"CR-only line ends", strings.ReplaceAll(canonical+good+"x,email,Home,b@example.com\n", "\n", "\r"), nil, 1, `is not a UUID`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			input := filepath.Join(dir, "in.csv")
+			os.WriteFile(input, []byte(tt.content), 0o600)
+			args := append([]string{"--dry-run"}, tt.args...)
+			code, _, errOut := runCLI(t, append(args, input)...)
+			results, _ := os.ReadFile(filepath.Join(dir, "in.results.csv"))
+			if code != tt.code || !strings.Contains(errOut+string(results), tt.want) {
+				t.Errorf("exit %d (want %d); stderr:\n%.600s\nresults:\n%.600s\nwant %q", code, tt.code, errOut, results, tt.want)
+			}
+		})
 	}
 }

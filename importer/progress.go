@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"time"
@@ -23,6 +24,7 @@ type progress struct {
 	start time.Time
 	bar   *progressbar.ProgressBar
 
+	log        *slog.Logger // the progress lines, when there is no bar
 	quit, done chan struct{}
 	lastReqs   int64
 	lastAt     time.Time
@@ -43,6 +45,10 @@ func newProgress(cfg Config, w *writers, snd *sender) *progress {
 	every := cfg.ProgressEvery
 	if every <= 0 {
 		every = 10 * time.Second
+	}
+	p.log = cfg.Log
+	if p.log == nil {
+		p.log = slog.New(slog.NewTextHandler(cfg.Progress, nil))
 	}
 	if cfg.ProgressBar {
 		p.bar = progressbar.NewOptions64(p.total,
@@ -122,17 +128,27 @@ func (p *progress) report() {
 		p.bar.Set64(min(rows, p.total))
 		return
 	}
-	line := fmt.Sprintf("progress: %d rows", rows)
+	attrs := []any{"rows", rows, "total", p.total}
 	if p.total > 0 {
 		done := float64(rows) / float64(p.total)
-		line += fmt.Sprintf(" of %d (%.0f%%)", p.total, 100*min(done, 1))
+		attrs = append(attrs, "percent", math.Round(100*min(done, 1)))
 		if elapsed := time.Since(p.start); done > 0.01 && done < 1 {
-			left := time.Duration(float64(elapsed) * (1 - done) / done)
-			line += fmt.Sprintf(", about %s left", left.Round(time.Second))
+			attrs = append(attrs, "left", time.Duration(float64(elapsed)*(1-done)/done).Round(time.Second).String())
 		}
 	}
-	line += " · " + desc
-	fmt.Fprintf(p.cfg.Progress, "%s %s\n", time.Now().Format("2006-01-02T15:04:05"), line)
+	for _, st := range Statuses {
+		if n := t.count(st); n > 0 {
+			attrs = append(attrs, string(st), n)
+		}
+	}
+	if p.snd != nil {
+		attrs = append(attrs, "requests_per_second", math.Round(10*p.recent)/10)
+		if allowed := p.snd.pacer.Rate(); !math.IsInf(allowed, 1) {
+			attrs = append(attrs, "pacing_per_second", math.Round(10*allowed)/10)
+		}
+		attrs = append(attrs, "rate_limited_429", p.snd.pacer.RateLimitedCount())
+	}
+	p.log.Info("progress", attrs...)
 }
 
 // countLines counts the line ends of a file (and a last line without one).

@@ -108,14 +108,14 @@ func (rw *ResultsWriter) Write(o Outcome) error {
 		Line:         o.Line,
 		Status:       o.Status,
 		Type:         string(o.Detail.Type),
-		Name:         o.Detail.Name,
-		Value:        o.Detail.Value,
+		Name:         inert(o.Detail.Name),
+		Value:        inert(o.Detail.Value),
 		AccountUUIDs: strings.Join(o.Detail.AccountUUIDs, ";"),
 		UUID:         o.UUID,
 		HTTPStatus:   blank0(o.HTTPStatus),
 		Attempts:     o.Attempts,
-		Error:        o.Error,
-		Warning:      o.Warning,
+		Error:        inert(o.Error),
+		Warning:      inert(o.Warning),
 	}
 	return gocsv.MarshalCSVWithoutHeaders([]resultLine{line}, rw.csv)
 }
@@ -154,15 +154,27 @@ func (fw *FailedWriter) Write(cells []string, msg string) error {
 	out := make([]string, max(len(cells), fw.width), max(len(cells), fw.width)+1)
 	copy(out, cells)
 	if fw.errCol >= 0 {
-		out[fw.errCol] = msg
+		out[fw.errCol] = inert(msg)
 	} else {
-		out = append(out, msg)
+		out = append(out, inert(msg))
 	}
 	if err := fw.csv.Write(out); err != nil {
 		return err
 	}
 	fw.csv.Flush()
 	return fw.csv.Error()
+}
+
+// inert keeps a cell from being read as a formula when the file is opened in a spreadsheet:
+// text that starts with =, @, a tab or a CR gets a leading apostrophe. It is applied to what
+// the tool writes (its messages, Plannr's, the normalised values), never to the user's own
+// cells in the failed-rows file, which must stay a valid input. A leading + or - is left
+// alone: it starts every E.164 number.
+func inert(s string) string {
+	if s != "" && strings.ContainsRune("=@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // rowErrors joins the errors of a row's failed details into the one message the failed-rows

@@ -237,8 +237,6 @@ func (r *rowReader) flush() {
 				continue
 			}
 			switch {
-			case r.snd == nil:
-				o.Status = Valid
 			case r.dispatch.Err() != nil:
 				o.NotAttempted = true
 			case checkErr != nil:
@@ -249,6 +247,10 @@ func (r *rowReader) flush() {
 					if o.Detail.IsPrimary && !d.IsPrimary {
 						o.Warning = joinWarnings(o.Warning, "Plannr has it, but not as the primary; existing details are left as they are")
 					}
+					continue
+				}
+				if r.cfg.DryRun {
+					o.Status = Valid
 					continue
 				}
 				tasks = append(tasks, &task{row: row, i: i})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -41,7 +42,8 @@ type Config struct {
 	Delimiter rune
 	Encoding  string
 
-	// Client sends to Plannr; it is needed unless DryRun.
+	// Client sends to Plannr; it is needed unless DryRun. A dry run with a Client asks
+	// Plannr, read-only, which details already exist.
 	Client *plannr.Client
 	// Rate is the number of requests a second for all workers together; 0 means no limit.
 	Rate float64
@@ -62,10 +64,12 @@ type Config struct {
 	Abort <-chan struct{}
 
 	// Progress receives progress reports (nil: none): a live bar when ProgressBar is set
-	// (stderr is a terminal), otherwise a line every ProgressEvery (default 10s).
+	// (stderr is a terminal), otherwise a log line every ProgressEvery (default 10s), through
+	// Log if it is set.
 	Progress      io.Writer
 	ProgressBar   bool
 	ProgressEvery time.Duration
+	Log           *slog.Logger
 }
 
 // DefaultWorkers is enough workers to reach rate requests a second when Plannr takes about a
@@ -200,10 +204,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	var workers sync.WaitGroup
 	finished := make(chan *pendingRow, 1024)
-	if !cfg.DryRun {
+	if cfg.Client != nil {
+		// A dry run with credentials asks Plannr, read-only, what already exists.
 		snd = &sender{client: cfg.Client, pacer: NewPacer(cfg.Rate, max(1, cfg.Burst)), retries: cfg.Retries, timeout: cfg.Timeout,
 			breakAfter: max(20, 3*nWorkers), stopFunc: stopDispatch, probe: make(chan struct{})}
 		cfg.Client.Observe = snd.pacer.Observe
+	}
+	if !cfg.DryRun {
 		sched = newScheduler(schedulerWindow)
 		context.AfterFunc(dispatch, sched.wake)
 		for range nWorkers {
@@ -252,6 +259,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	s.Finished = time.Now()
 	if snd != nil {
 		s.Requests = cfg.Client.Requests()
+		s.RequestsByKind = cfg.Client.RequestsByKind()
 		s.Listings = snd.lists.Load()
 		s.RateLimited = snd.pacer.RateLimitedCount()
 		s.StopReason = snd.stopReason()

@@ -160,7 +160,7 @@ func (s *sender) send(ctx, inflight context.Context, o *Outcome) {
 			return
 		}
 		o.Attempts++
-		created, resp, err := s.client.Create(inflight, req)
+		created, resp, err := s.client.Create(plannr.WithAttempt(inflight, o.Attempts), req)
 		if o.Attempts == 1 {
 			s.probeOnce.Do(func() { close(s.probe) })
 		}

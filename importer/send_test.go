@@ -317,7 +317,7 @@ func TestSendTokenNeverWritten(t *testing.T) {
 			t.Errorf("the token appears in the %s", name)
 		}
 	}
-	if !strings.Contains(progress.String(), "progress: ") {
+	if !strings.Contains(progress.String(), "msg=progress rows=") {
 		t.Errorf("no progress line written: %q", progress.String())
 	}
 }

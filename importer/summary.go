@@ -50,6 +50,10 @@ type Summary struct {
 	// Listings counts the listings made to find details Plannr already holds (before
 	// sending, and after a lost answer); each is one request or more (one a page).
 	Listings int64
+	// RequestsByKind counts the requests by what they were for (plannr.Kind*).
+	RequestsByKind map[string]int64
+	// ToCreate is, for a dry run, the number of details a real run would send.
+	ToCreate int
 }
 
 // ExitCode is the process exit code the summary calls for.
@@ -124,9 +128,44 @@ func (s *Summary) Print(w io.Writer) {
 	case s.DryRun:
 		next = append(next, "Every row is ready to send.")
 	}
+	if s.DryRun {
+		fmt.Fprintf(w, "Plan:        %s\n", s.plan())
+	}
 	if len(next) > 0 {
 		fmt.Fprintln(w, "Next: "+strings.Join(next, "\n"))
 	}
+}
+
+// plan says what a real run would do, and how long it would take at the configured rate.
+func (s *Summary) plan() string {
+	n := s.Counts[Valid]
+	msg := fmt.Sprintf("%d to create", n)
+	if e := s.Counts[Exists]; e > 0 {
+		msg += fmt.Sprintf(", %d already in Plannr", e)
+	}
+	switch {
+	case n == 0:
+	case s.Rate <= 0:
+		msg += ": with no --rate, as fast as Plannr answers"
+	default:
+		d := time.Duration(float64(n) / s.Rate * float64(time.Second))
+		msg += fmt.Sprintf(": about %s at %g/s (%g a minute)", roundDuration(d), s.Rate, s.Rate*60)
+	}
+	return msg
+}
+
+// roundDuration shows a duration as a person would say it: "25 min", "3 h 20 min", "40 s".
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "less than a second"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()+0.5))
+	}
+	h := int(d.Hours())
+	return fmt.Sprintf("%d h %d min", h, int(d.Minutes()+0.5)-60*h)
 }
 
 func perSecond(n int64, d time.Duration) string {
@@ -141,4 +180,53 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
+}
+
+// JSONSummary is the file --summary writes at the end of every run: what monitoring reads.
+// Its fields are documented in the README.
+type JSONSummary struct {
+	Version         string           `json:"version"`
+	Started         time.Time        `json:"started"`
+	Finished        time.Time        `json:"finished"`
+	DurationSeconds float64          `json:"duration_seconds"`
+	Input           string           `json:"input"`
+	Results         string           `json:"results"`
+	Failed          string           `json:"failed"`
+	DryRun          bool             `json:"dry_run"`
+	Rows            int              `json:"rows"`
+	Counts          map[Status]int   `json:"counts"`
+	FailedRows      int              `json:"failed_rows"`
+	NotAttempted    int              `json:"not_attempted"`
+	Requests        map[string]int64 `json:"requests"`
+	RateLimited     int64            `json:"rate_limited_429"`
+	AllowedRate     float64          `json:"allowed_rate_per_second"`
+	AchievedRate    float64          `json:"achieved_rate_per_second"`
+	Stopped         bool             `json:"stopped"`
+	StopReason      string           `json:"stop_reason,omitempty"`
+	Error           string           `json:"error,omitempty"`
+	ExitCode        int              `json:"exit_code"`
+}
+
+// JSON is the summary as --summary writes it.
+func (s *Summary) JSON(version string) JSONSummary {
+	counts := map[Status]int{}
+	for _, st := range []Status{Created, Exists, Duplicate, Invalid, Rejected, Failed} {
+		counts[st] = s.Counts[st]
+	}
+	if s.DryRun {
+		counts[Valid] = s.Counts[Valid]
+	}
+	requests := map[string]int64{"total": s.Requests}
+	for k, v := range s.RequestsByKind {
+		requests[k] = v
+	}
+	d := s.Finished.Sub(s.Started)
+	j := JSONSummary{Version: version, Started: s.Started.UTC(), Finished: s.Finished.UTC(), DurationSeconds: d.Seconds(),
+		Input: s.Input, Results: s.Results, Failed: s.Failed, DryRun: s.DryRun, Rows: s.Rows, Counts: counts,
+		FailedRows: s.FailedRows, NotAttempted: s.NotAttempted, Requests: requests, RateLimited: s.RateLimited,
+		AllowedRate: s.Rate, Stopped: s.Stopped, StopReason: s.StopReason, ExitCode: s.ExitCode()}
+	if d > 0 {
+		j.AchievedRate = float64(s.Requests-s.RateLimited) / d.Seconds()
+	}
+	return j
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,8 +65,25 @@ type Client struct {
 	OnResponse func(status int, h http.Header)
 	// Observe, if set, is told of every answer with the time its request was sent: the
 	// pacer learns Plannr's rate-limit window from it.
-	Observe  func(status int, h http.Header, sent time.Time)
+	Observe func(status int, h http.Header, sent time.Time)
+	// Log, if set, gets a debug line for every request: method, path (without its query,
+	// which can hold clients' e-mail addresses), status, attempt, latency. Never a header or
+	// a body.
+	Log      *slog.Logger
 	requests atomic.Int64
+	byKind   [3]atomic.Int64 // creates, listings, account searches
+}
+
+// Kinds of request, for counting.
+const (
+	KindCreate  = "create_contact_detail"
+	KindList    = "list_contact_details"
+	KindAccount = "find_account"
+)
+
+// RequestsByKind counts the requests sent so far by what they were for.
+func (c *Client) RequestsByKind() map[string]int64 {
+	return map[string]int64{KindCreate: c.byKind[0].Load(), KindList: c.byKind[1].Load(), KindAccount: c.byKind[2].Load()}
 }
 
 // New checks cfg and returns a Client.
@@ -120,6 +138,20 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+type attemptKey struct{}
+
+// WithAttempt marks ctx as carrying attempt number n of a request, for the debug log.
+func WithAttempt(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptKey{}, n)
+}
+
+func attemptOf(ctx context.Context) int {
+	if n, ok := ctx.Value(attemptKey{}).(int); ok {
+		return n
+	}
+	return 1
 }
 
 // Requests is the number of requests sent so far.
@@ -222,8 +254,25 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	req.Header.Set("User-Agent", c.userAgent)
 
 	c.requests.Add(1)
+	switch {
+	case method == http.MethodPost:
+		c.byKind[0].Add(1)
+	case path == ListPath:
+		c.byKind[1].Add(1)
+	default:
+		c.byKind[2].Add(1)
+	}
 	sent := time.Now()
 	hr, err := c.http.Do(req)
+	if c.Log != nil {
+		attrs := []any{"method", method, "path", path, "attempt", attemptOf(ctx), "latency_ms", time.Since(sent).Milliseconds()}
+		if err != nil {
+			attrs = append(attrs, "error", scrub(err).Error())
+		} else {
+			attrs = append(attrs, "status", hr.StatusCode)
+		}
+		c.Log.Debug("request", attrs...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, scrub(err))
 	}
