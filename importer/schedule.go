@@ -139,7 +139,7 @@ func (s *scheduler) drain() []*task {
 
 // wake lets blocked callers notice that a context is done.
 func (s *scheduler) wake() {
-	s.mu.Lock()
-	s.mu.Unlock()
+	s.mu.Lock() // so that no waiter is between its check of ctx and its Wait
+	defer s.mu.Unlock()
 	s.cond.Broadcast()
 }
