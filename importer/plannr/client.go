@@ -407,19 +407,6 @@ type ListQuery struct {
 	PerPage int
 }
 
-// page is one page of a Laravel paginator.
-type page struct {
-	Data  []ContactDetail `json:"data"`
-	Links struct {
-		Next *string `json:"next"`
-	} `json:"links"`
-	Meta struct {
-		CurrentPage int `json:"current_page"`
-		LastPage    int `json:"last_page"`
-		Total       int `json:"total"`
-	} `json:"meta"`
-}
-
 // List fetches every contact detail matching q, following the paginator's next links. It
 // makes one request a page; wait, if set, is called before each (the caller's rate limit).
 func (c *Client) List(ctx context.Context, q ListQuery, wait func(context.Context) error) ([]ContactDetail, error) {
@@ -434,7 +421,13 @@ func (c *Client) List(ctx context.Context, q ListQuery, wait func(context.Contex
 	if q.Type != "" {
 		query.Set("filter[type]", q.Type)
 	}
-	var all []ContactDetail
+	return getAll[ContactDetail](ctx, c, ListPath, query, wait)
+}
+
+// getAll fetches every page of a Laravel paginator at path, following its next links;
+// wait, if set, is called before each page's request.
+func getAll[T any](ctx context.Context, c *Client, path string, query url.Values, wait func(context.Context) error) ([]T, error) {
+	var all []T
 	for pageNo := 1; ; pageNo++ {
 		if wait != nil {
 			if err := wait(ctx); err != nil {
@@ -442,13 +435,18 @@ func (c *Client) List(ctx context.Context, q ListQuery, wait func(context.Contex
 			}
 		}
 		query.Set("page", strconv.Itoa(pageNo))
-		resp, err := c.do(ctx, http.MethodGet, ListPath, query, nil)
+		resp, err := c.do(ctx, http.MethodGet, path, query, nil)
 		if err != nil {
 			return all, err
 		}
-		var p page
+		var p struct {
+			Data  []T `json:"data"`
+			Links struct {
+				Next *string `json:"next"`
+			} `json:"links"`
+		}
 		if err := json.Unmarshal(resp.Body, &p); err != nil {
-			return all, fmt.Errorf("GET %s: the answer is not a page of contact details: %w", ListPath, err)
+			return all, fmt.Errorf("GET %s: the answer is not a page of a list: %w", path, err)
 		}
 		all = append(all, p.Data...)
 		if p.Links.Next == nil || *p.Links.Next == "" || len(p.Data) == 0 {
@@ -503,30 +501,5 @@ func (c *Client) FindAccounts(ctx context.Context, q AccountQuery, wait func(con
 	if q.Type != "" {
 		query.Set("filter[type]", q.Type)
 	}
-	var all []Account
-	for pageNo := 1; ; pageNo++ {
-		if wait != nil {
-			if err := wait(ctx); err != nil {
-				return all, err
-			}
-		}
-		query.Set("page", strconv.Itoa(pageNo))
-		resp, err := c.do(ctx, http.MethodGet, AccountPath, query, nil)
-		if err != nil {
-			return all, err
-		}
-		var p struct {
-			Data  []Account `json:"data"`
-			Links struct {
-				Next *string `json:"next"`
-			} `json:"links"`
-		}
-		if err := json.Unmarshal(resp.Body, &p); err != nil {
-			return all, fmt.Errorf("GET %s: the answer is not a page of accounts: %w", AccountPath, err)
-		}
-		all = append(all, p.Data...)
-		if p.Links.Next == nil || *p.Links.Next == "" || len(p.Data) == 0 {
-			return all, nil
-		}
-	}
+	return getAll[Account](ctx, c, AccountPath, query, wait)
 }
