@@ -101,7 +101,7 @@ func (p *progress) report() {
 	if p.cfg.DryRun {
 		desc = fmt.Sprintf("%d valid · %d invalid", t.count(Valid), t.count(Invalid))
 	} else {
-		desc = fmt.Sprintf("%d created · %d failed", t.count(Created), t.count(Failed)+t.count(Rejected)+t.count(Invalid))
+		desc = fmt.Sprintf("%d created · %d exist · %d to fix", t.count(Created), t.count(Exists), t.count(Failed)+t.count(Rejected)+t.count(Invalid))
 	}
 	if p.snd != nil {
 		now := time.Now()
