@@ -172,7 +172,12 @@ func TestSendRejected(t *testing.T) {
 	if s.Counts[Created] != 1 || s.Counts[Rejected] != 1 {
 		t.Fatalf("summary %+v", s)
 	}
-	r := results[1]
+	var r map[string]string
+	for _, line := range results {
+		if line["row"] == "2" { // results come in the order rows finish
+			r = line
+		}
+	}
 	if r["status"] != "rejected" || r["attempts"] != "1" || r["http_status"] != "422" || r["error"] != "account_uuids.0: The selected account_uuids.0 is invalid." {
 		t.Errorf("rejected row %v", r)
 	}
