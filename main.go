@@ -217,8 +217,10 @@ func run(ctx context.Context, abort <-chan struct{}, args []string, getenv func(
 	}
 
 	var fake *plannrtest.Server
-	// A dry run needs no credentials; given them, it asks Plannr (read-only) what exists.
-	if !cfg.DryRun || tokenFile != "" || getenv("PLANNR_TOKEN") != "" {
+	// A dry run needs no credentials; given them all, it asks Plannr (read-only) what exists.
+	haveToken := tokenFile != "" || getenv("PLANNR_TOKEN") != ""
+	haveAccount := accountUUID != "" || getenv("PLANNR_ACCOUNT_UUID") != ""
+	if !cfg.DryRun || (haveToken && haveAccount && !sandbox) {
 		var token string
 		switch {
 		case sandbox:
