@@ -424,7 +424,7 @@ func TestDryRunPlan(t *testing.T) {
 	// A token alone (no firm account) is not enough to ask Plannr: the dry run goes on without.
 	code, _, errOut := runWithEnv(t, map[string]string{"PLANNR_TOKEN": "t0k3n-abcdef"}, "--dry-run", "--rate", "8",
 		"--results", filepath.Join(dir, "r.csv"), "--failed", filepath.Join(dir, "f.csv"), "testdata/contacts.csv")
-	if code != 1 || !strings.Contains(errOut, "Plan:        23 to create: about 3 s at 8/s (480 a minute)") {
+	if code != 1 || !strings.Contains(errOut, "Plan:        23 to create, 12 invalid: about 3 s at 8/s (480 a minute)") {
 		t.Errorf("exit %d:\n%s", code, errOut)
 	}
 }
@@ -444,7 +444,7 @@ func TestDryRunWithCredentialsFindsExisting(t *testing.T) {
 	}
 	creates := srv.Stats().Creates
 	code, _, errOut := runWithEnv(t, env, append([]string{"--dry-run"}, args...)...)
-	if code != 1 || !strings.Contains(errOut, "Plan:        0 to create, 23 already in Plannr") || srv.Stats().Creates != creates || srv.Stats().ByStatus[201] != creates {
+	if code != 1 || !strings.Contains(errOut, "Plan:        0 to create, 23 already in Plannr, 12 invalid") || srv.Stats().Creates != creates || srv.Stats().ByStatus[201] != creates {
 		t.Errorf("exit %d:\n%s", code, errOut)
 	}
 }

@@ -143,6 +143,9 @@ func (s *Summary) plan() string {
 	if e := s.Counts[Exists]; e > 0 {
 		msg += fmt.Sprintf(", %d already in Plannr", e)
 	}
+	if bad := s.Counts[Invalid]; bad > 0 {
+		msg += fmt.Sprintf(", %d invalid", bad)
+	}
 	switch {
 	case n == 0:
 	case s.Rate <= 0:
