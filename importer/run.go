@@ -78,7 +78,7 @@ func DefaultWorkers(rate float64) int {
 	if rate <= 0 {
 		return 16
 	}
-	return min(64, max(2, int(math.Ceil(rate*1.25))))
+	return min(256, max(2, int(math.Ceil(rate*1.25))))
 }
 
 // ConfigError is a problem with the run's settings: nothing was read or sent.

@@ -386,7 +386,7 @@ func countRequests(srv *plannrtest.Server, method string) int {
 }
 
 func TestDefaultWorkers(t *testing.T) {
-	for rate, want := range map[float64]int{0: 16, 0.5: 2, 8: 10, 20: 25, 500: 64} {
+	for rate, want := range map[float64]int{0: 16, 0.5: 2, 8: 10, 20: 25, 100: 125, 500: 256} {
 		if got := DefaultWorkers(rate); got != want {
 			t.Errorf("DefaultWorkers(%g) = %d, want %d", rate, got, want)
 		}
