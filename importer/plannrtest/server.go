@@ -189,13 +189,6 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults = f
 }
 
-// AddClient makes an account an existing client.
-func (s *Server) AddClient(uuid string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.clients[strings.ToLower(uuid)] = true
-}
-
 // Details returns a copy of the details held, oldest first.
 func (s *Server) Details() []Detail {
 	s.mu.Lock()
